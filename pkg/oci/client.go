@@ -1,0 +1,103 @@
+package oci
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+)
+
+// Client talks to registries on behalf of one caller.
+type Client struct {
+	keychain  authn.Keychain
+	transport http.RoundTripper
+	nameOpts  []name.Option
+}
+
+// Option configures a Client.
+type Option func(*Client)
+
+// WithKeychain sets where registry credentials come from. The default is the
+// Docker config file and its credential helpers, as crane and cosign find them.
+func WithKeychain(k authn.Keychain) Option { return func(c *Client) { c.keychain = k } }
+
+// WithTransport sets the HTTP transport, for timeouts, proxies or counting requests.
+func WithTransport(t http.RoundTripper) Option { return func(c *Client) { c.transport = t } }
+
+// WithInsecure allows plain HTTP to registries that are not on loopback
+// (loopback registries are always reached over plain HTTP, as crane does).
+func WithInsecure() Option {
+	return func(c *Client) { c.nameOpts = append(c.nameOpts, name.Insecure) }
+}
+
+// NewClient returns a Client with the given options.
+func NewClient(opts ...Option) *Client {
+	c := &Client{keychain: authn.DefaultKeychain, transport: remote.DefaultTransport}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
+}
+
+func (c *Client) remote(ctx context.Context) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithAuthFromKeychain(c.keychain),
+		remote.WithTransport(c.transport),
+	}
+}
+
+// ParseReference parses an image reference as the client's options allow.
+func (c *Client) ParseReference(ref string) (name.Reference, error) {
+	r, err := name.ParseReference(ref, c.nameOpts...)
+	if err != nil {
+		return nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
+	}
+	return r, nil
+}
+
+// Resolve returns the digest ref names, asking the registry only when ref is a tag.
+func (c *Client) Resolve(ctx context.Context, ref string) (name.Digest, error) {
+	r, err := c.ParseReference(ref)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	if d, ok := r.(name.Digest); ok {
+		return d, nil
+	}
+	desc, err := remote.Head(r, c.remote(ctx)...)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("resolving %s: %w", ref, classify(err))
+	}
+	return r.Context().Digest(desc.Digest.String()), nil
+}
+
+// Errors callers branch on. Each wraps the registry's own error.
+var (
+	// ErrUnauthorized means the registry refused the credentials, or asked for some.
+	ErrUnauthorized = errors.New("registry authentication failed")
+	// ErrNotFound means the registry has no such manifest or blob.
+	ErrNotFound = errors.New("not found in registry")
+)
+
+// classify marks registry errors with the sentinel a caller can branch on, so
+// that an authentication failure is never mistaken for "no attestations".
+func classify(err error) error {
+	var terr *transport.Error
+	if errors.As(err, &terr) {
+		switch terr.StatusCode {
+		case http.StatusUnauthorized, http.StatusForbidden:
+			return fmt.Errorf("%w: %w", ErrUnauthorized, err)
+		case http.StatusNotFound:
+			return fmt.Errorf("%w: %w", ErrNotFound, err)
+		}
+	}
+	return err
+}
+
+func isNotFound(err error) bool { return errors.Is(err, ErrNotFound) }

@@ -1,0 +1,2 @@
+// Package sign loads cosign keys and signs in-toto statements into Sigstore bundles.
+package sign
