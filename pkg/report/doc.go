@@ -1,0 +1,2 @@
+// Package report turns the reports that test runners, vulnerability scanners and coverage tools write into gate's predicates.
+package report
