@@ -32,9 +32,18 @@ func LoadKey(path string, password []byte) (*Signer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading key: %w", err)
 	}
-	sv, err := cosign.LoadPrivateKey(pem, password, nil)
+	s, err := ParseKey(pem, password)
 	if err != nil {
 		return nil, fmt.Errorf("loading key %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ParseKey decrypts a private key in cosign's encrypted PEM format.
+func ParseKey(pem, password []byte) (*Signer, error) {
+	sv, err := cosign.LoadPrivateKey(pem, password, nil)
+	if err != nil {
+		return nil, err
 	}
 	return NewSigner(sv)
 }
@@ -90,4 +99,3 @@ func GenerateKeyPair(password []byte) (*KeyPair, error) {
 	}
 	return &KeyPair{PrivatePEM: kb.PrivateBytes, PublicPEM: kb.PublicBytes}, nil
 }
-

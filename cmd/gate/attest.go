@@ -1,0 +1,106 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gatehq/gate/attestations"
+	"github.com/gatehq/gate/pkg/gate"
+	"github.com/gatehq/gate/pkg/report"
+	"github.com/gatehq/gate/pkg/sign"
+	"github.com/spf13/cobra"
+)
+
+func newAttest() *cobra.Command {
+	var (
+		reg               registryFlags
+		key, file, format string
+		stage             string
+		provenance        bool
+		build             attestations.Build
+		started, finished string
+	)
+	cmd := &cobra.Command{
+		Use:   "attest IMAGE (--report FILE | --provenance ...) --key KEY",
+		Short: "Sign a pipeline stage's evidence about an image and store it beside the image",
+		Example: `  gate attest reg.example/app:1.4 --key ci.key --report unit.xml --stage unit
+  gate attest reg.example/app:1.4 --key ci.key --report trivy.json
+  gate attest reg.example/app:1.4 --key ci.key --report cover.out
+  gate attest reg.example/app:1.4 --key ci.key --provenance \
+      --builder-id https://github.com/actions/runner --build-type https://github.com/acme/build@v1 \
+      --source git+https://github.com/acme/app --commit 6f1c2e0 --started 2026-11-22T10:00:00Z --finished 2026-11-22T10:05:00Z`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if (file == "") == !provenance {
+				return errors.New("give exactly one of --report FILE and --provenance")
+			}
+			// Everything that can be wrong with the input is found before anything is signed.
+			var predicateType string
+			var predicate any
+			var summary string
+			if provenance {
+				var err error
+				if build.Started, err = parseTime("--started", started); err != nil {
+					return err
+				}
+				if build.Finished, err = parseTime("--finished", finished); err != nil {
+					return err
+				}
+				p, err := attestations.Provenance(build)
+				if err != nil {
+					return err
+				}
+				predicateType, predicate, summary = attestations.ProvenanceType, p, "provenance from "+build.BuilderID
+			} else {
+				r, err := gate.ReadReport(file, report.Options{Format: report.Format(format), Stage: stage})
+				if err != nil {
+					return err
+				}
+				if r.PredicateType == attestations.TestResultType && stage == "" {
+					return fmt.Errorf("%s is a test report: say which stage it is with --stage (unit, integration, …)", file)
+				}
+				predicateType, predicate, summary = r.PredicateType, r.Predicate, fmt.Sprintf("%s report %s", r.Format, file)
+			}
+			signer, err := sign.LoadKeyFromEnv(key)
+			if err != nil {
+				return err
+			}
+			c, ctx, cancel := reg.client(cmd.Context())
+			defer cancel()
+			a, err := gate.Attest(ctx, c, signer, args[0], predicateType, predicate)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "attested %s on %s\n  %s\n  stored as referrer %s\n", summary, a.Digest, a.PredicateType, a.Referrer)
+			return nil
+		},
+	}
+	reg.register(cmd)
+	f := cmd.Flags()
+	f.StringVar(&key, "key", "", "cosign private key file (password from $"+sign.PasswordEnv+")")
+	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura")
+	f.StringVar(&format, "format", "", "the report's format, when detecting it from the content is not wanted")
+	f.StringVar(&stage, "stage", "", "the pipeline stage a test report is from (unit, integration, …)")
+	f.BoolVar(&provenance, "provenance", false, "attest SLSA provenance v1 of the build, from the flags below")
+	f.StringVar(&build.BuilderID, "builder-id", "", "provenance: the builder's id")
+	f.StringVar(&build.BuildType, "build-type", "", "provenance: the build type URI")
+	f.StringVar(&build.Source, "source", "", "provenance: the source repository URI")
+	f.StringVar(&build.Commit, "commit", "", "provenance: the source commit")
+	f.StringVar(&build.InvocationID, "invocation", "", "provenance: the build run's id or URL")
+	f.StringVar(&started, "started", "", "provenance: when the build started (RFC 3339)")
+	f.StringVar(&finished, "finished", "", "provenance: when the build finished (RFC 3339)")
+	_ = cmd.MarkFlagRequired("key")
+	return cmd
+}
+
+func parseTime(flag, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%s %q: want an RFC 3339 time such as 2026-11-22T10:00:00Z", flag, v)
+	}
+	return t, nil
+}

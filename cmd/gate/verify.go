@@ -1,0 +1,73 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/gate"
+	"github.com/spf13/cobra"
+)
+
+// configEnv names the trust config when --config is not given.
+const configEnv = "GATE_CONFIG"
+
+func configFlag(cmd *cobra.Command, path *string) {
+	def := os.Getenv(configEnv)
+	if def == "" {
+		def = "gate.yaml"
+	}
+	cmd.Flags().StringVar(path, "config", def, "trust config file (or $"+configEnv+")")
+}
+
+func newVerify() *cobra.Command {
+	var (
+		reg          registryFlags
+		cfgPath, env string
+		output       string
+	)
+	cmd := &cobra.Command{
+		Use:   "verify IMAGE",
+		Short: "Decide whether an image is blessed: exit 0 blessed, 1 not blessed, 2 could not decide",
+		Example: `  gate verify reg.example/app:1.4 --config gate.yaml --env production
+  gate verify reg.example/app@sha256:… --output json`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if output != "text" && output != "json" {
+				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			c, ctx, cancel := reg.client(cmd.Context())
+			defer cancel()
+			cfg, err := config.Load(ctx, cfgPath)
+			if err != nil {
+				return err
+			}
+			d, err := gate.Verify(ctx, c, cfg, env, args[0], time.Now())
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			if output == "json" {
+				enc := json.NewEncoder(out)
+				enc.SetIndent("", "  ")
+				err = enc.Encode(d)
+			} else {
+				err = gate.WriteText(out, d)
+			}
+			if err != nil {
+				return err
+			}
+			if !d.Allowed {
+				return errNotBlessed
+			}
+			return nil
+		},
+	}
+	reg.register(cmd)
+	configFlag(cmd, &cfgPath)
+	cmd.Flags().StringVar(&env, "env", "", "environment whose policy applies (default: the config's defaultEnvironment)")
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	return cmd
+}

@@ -1,0 +1,124 @@
+package gate
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/sha256"
+	"encoding/json"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/secure-systems-lab/go-securesystemslib/dsse"
+)
+
+// BenchmarkVerify verifies an image carrying 7 attestations (tests, scan,
+// coverage, provenance and 3 approvals) on the in-process registry, and
+// reports, besides time and allocations:
+//   - requests/op: registry requests per verify (target ≤ 3 + bundles needed);
+//   - cpu-ns/op: CPU time of the whole process (gate and the in-process
+//     registry serving it) per verify;
+//   - floor-cpu-ns/op: CPU time of the 7 signature verifications alone,
+//     measured in the same run; x-floor is the ratio (target ≤ 2).
+func BenchmarkVerify(b *testing.B) {
+	h := newHarness(b, true, 1)
+	ref, _ := h.image("1.0")
+	h.blessedEvidence(ref, "module-lead", "qa", "sre")
+	ctx := context.Background()
+	if d := h.verify(ref); !d.Allowed || len(d.Evidence) != 7 {
+		b.Fatalf("setup: want blessed on 7 attestations, got %v on %d", d.Allowed, len(d.Evidence))
+	}
+	floor := signatureFloor(b, h, ref)
+
+	h.requests.Store(0)
+	start := cpuTime()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		d, err := Verify(ctx, h.client, h.cfg, "", ref, time.Now())
+		if err != nil || !d.Allowed {
+			b.Fatalf("verify: allowed=%v err=%v", d != nil && d.Allowed, err)
+		}
+	}
+	b.StopTimer()
+	cpu := float64(cpuTime()-start) / float64(b.N)
+	b.ReportMetric(float64(h.requests.Load())/float64(b.N), "requests/op")
+	b.ReportMetric(cpu, "cpu-ns/op")
+	b.ReportMetric(floor, "floor-cpu-ns/op")
+	b.ReportMetric(cpu/floor, "x-floor")
+}
+
+// signatureFloor returns the CPU time of verifying the 7 attestations'
+// signatures alone: SHA-256 and ECDSA over each DSSE envelope's PAE, nothing
+// else.
+func signatureFloor(b *testing.B, h *harness, ref string) float64 {
+	ctx := context.Background()
+	d, err := h.client.Resolve(ctx, ref)
+	if err != nil {
+		b.Fatal(err)
+	}
+	atts, err := h.client.List(ctx, d)
+	if err != nil {
+		b.Fatal(err)
+	}
+	type sig struct {
+		key *ecdsa.PublicKey
+		pae []byte
+		sig []byte
+	}
+	var sigs []sig
+	for _, a := range atts {
+		raw, err := h.client.Fetch(ctx, d, a)
+		if err != nil {
+			b.Fatal(err)
+		}
+		var bundle struct {
+			DSSE struct {
+				Payload     []byte `json:"payload"`
+				PayloadType string `json:"payloadType"`
+				Signatures  []struct {
+					Sig []byte `json:"sig"`
+				} `json:"signatures"`
+			} `json:"dsseEnvelope"`
+		}
+		if err := json.Unmarshal(raw, &bundle); err != nil {
+			b.Fatal(err)
+		}
+		pae := dsse.PAE(bundle.DSSE.PayloadType, bundle.DSSE.Payload)
+		sum := sha256.Sum256(pae)
+		var key *ecdsa.PublicKey
+		for _, s := range h.signers {
+			pub, _ := s.PublicKey()
+			if ecdsa.VerifyASN1(pub.(*ecdsa.PublicKey), sum[:], bundle.DSSE.Signatures[0].Sig) {
+				key = pub.(*ecdsa.PublicKey)
+			}
+		}
+		if key == nil {
+			b.Fatal("floor: no key verifies an attestation")
+		}
+		sigs = append(sigs, sig{key, pae, bundle.DSSE.Signatures[0].Sig})
+	}
+	if len(sigs) != 7 {
+		b.Fatalf("floor: want 7 signatures, got %d", len(sigs))
+	}
+	const rounds = 2000
+	start := cpuTime()
+	for range rounds {
+		for _, s := range sigs {
+			sum := sha256.Sum256(s.pae)
+			if !ecdsa.VerifyASN1(s.key, sum[:], s.sig) {
+				b.Fatal("floor: signature stopped verifying")
+			}
+		}
+	}
+	return float64(cpuTime()-start) / rounds
+}
+
+// cpuTime is the process's user and system CPU time in nanoseconds.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
+}

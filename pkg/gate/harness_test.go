@@ -1,0 +1,230 @@
+package gate
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/gatehq/gate/attestations"
+	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/oci"
+	"github.com/gatehq/gate/pkg/report"
+	"github.com/gatehq/gate/pkg/sign"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// harness is a real in-process registry (ggr's), real keys in cosign's
+// format, and a trust config over the shipped policy, as a user sets them up.
+type harness struct {
+	t        testing.TB
+	host     string
+	dir      string
+	client   *oci.Client
+	requests atomic.Int64
+	signers  map[string]*sign.Signer // by key name: ci, module-lead, qa, sre, sre2, stranger
+	cfg      *config.Config
+}
+
+// testData configures the shipped policy: every gate on.
+const testData = `{
+  "required_tests": ["unit"],
+  "min_coverage": 75,
+  "deny_severity": "HIGH",
+  "provenance": {"builders": ["https://ci.example/builder"], "sources": ["git+https://git.example/app"]},
+  "approvals": {"module-lead": 1, "qa": 1, "sre": %d},
+  "max_approval_age": "168h"
+}`
+
+const testConfig = `roles:
+  ci:
+    keys: [ci.pub]
+    maySign: [tests, vulns, cosignvuln, coverage, provenance]
+  module-lead:
+    keys: [module-lead.pub]
+    maySign: [approval]
+  qa:
+    keys: [qa.pub]
+    maySign: [approval]
+  sre:
+    keys: [sre.pub, sre2.pub]
+    maySign: [approval]
+environments:
+  test:
+    policy: %s
+    data: data.json
+defaultEnvironment: test
+`
+
+type countingTransport struct {
+	next http.RoundTripper
+	n    *atomic.Int64
+}
+
+func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Path != "/v2/" { // ggr pings once per transport; not a request about the image
+		c.n.Add(1)
+	}
+	return c.next.RoundTrip(r)
+}
+
+func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
+	t.Helper()
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrersAPI), registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	h := &harness{t: t, host: strings.TrimPrefix(srv.URL, "http://"), dir: t.TempDir(), signers: map[string]*sign.Signer{}}
+	h.client = oci.NewClient(oci.WithTransport(countingTransport{http.DefaultTransport, &h.requests}))
+	for name, k := range testKeys(t) {
+		h.write(name+".pub", k.pub)
+		h.signers[name] = k.signer
+	}
+	policyDir, err := filepath.Abs("../../policies")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.write("gate.yaml", []byte(fmt.Sprintf(testConfig, policyDir)))
+	h.write("data.json", []byte(fmt.Sprintf(testData, sreThreshold)))
+	if h.cfg, err = config.Load(context.Background(), filepath.Join(h.dir, "gate.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+type testKey struct {
+	pub    []byte
+	signer *sign.Signer
+}
+
+var (
+	keysOnce sync.Once
+	keys     map[string]testKey
+	keysErr  error
+)
+
+// testKeys makes the test keys once per run: cosign's key encryption is
+// scrypt, slow on purpose, and every test needs the same six roles' keys.
+func testKeys(t testing.TB) map[string]testKey {
+	keysOnce.Do(func() {
+		keys = map[string]testKey{}
+		for _, k := range []string{"ci", "module-lead", "qa", "sre", "sre2", "stranger"} {
+			kp, err := sign.GenerateKeyPair([]byte("pw"))
+			if err != nil {
+				keysErr = err
+				return
+			}
+			s, err := sign.ParseKey(kp.PrivatePEM, []byte("pw"))
+			if err != nil {
+				keysErr = err
+				return
+			}
+			keys[k] = testKey{pub: kp.PublicPEM, signer: s}
+		}
+	})
+	if keysErr != nil {
+		t.Fatal(keysErr)
+	}
+	return keys
+}
+
+func (h *harness) write(name string, data []byte) {
+	h.t.Helper()
+	if err := os.WriteFile(filepath.Join(h.dir, name), data, 0o600); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// image pushes a new random image and returns its tag reference and digest.
+func (h *harness) image(tag string) (string, name.Digest) {
+	h.t.Helper()
+	img, err := random.Image(256, 1)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	ref, err := name.NewTag(h.host + "/team/app:" + tag)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if err := remote.Write(ref, img); err != nil {
+		h.t.Fatal(err)
+	}
+	d, _ := img.Digest()
+	return ref.String(), ref.Context().Digest(d.String())
+}
+
+// report attests a real report from the shared corpus, as the ci role.
+func (h *harness) report(ref, file, stage string) {
+	h.t.Helper()
+	r, err := ReadReport(filepath.Join("testdata", file), report.Options{Stage: stage})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := Attest(context.Background(), h.client, h.signers["ci"], ref, r.PredicateType, r.Predicate); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) approve(ref, key, role, decision string, now time.Time, expires time.Duration) {
+	h.t.Helper()
+	a := Approval{Role: role, Decision: decision, Reason: "reviewed", Expires: expires}
+	if _, err := Approve(context.Background(), h.client, h.signers[key], ref, a, now); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// blessedEvidence attests everything the test policy asks for, so a test can
+// take one thing away (or add one attack) and see the decision change.
+func (h *harness) blessedEvidence(ref string, approvers ...string) {
+	h.t.Helper()
+	h.report(ref, "unit-pass.jsonl", "unit")
+	h.report(ref, "go-chi.cover", "")
+	h.report(ref, "sl-micro-rancher5.4-no-vulns.json", "")
+	h.provenance(ref)
+	for _, key := range approvers {
+		role := strings.TrimSuffix(key, "2")
+		h.approve(ref, key, role, attestations.DecisionGo, time.Now(), 24*time.Hour)
+	}
+}
+
+func (h *harness) provenance(ref string) {
+	h.t.Helper()
+	p, err := attestations.Provenance(attestations.Build{BuilderID: "https://ci.example/builder", BuildType: "https://ci.example/type", Source: "git+https://git.example/app", Commit: "6f1c2e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e"})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if _, err := Attest(context.Background(), h.client, h.signers["ci"], ref, attestations.ProvenanceType, p); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func (h *harness) verify(ref string) *Decision {
+	h.t.Helper()
+	d, err := Verify(context.Background(), h.client, h.cfg, "", ref, time.Now())
+	if err != nil {
+		h.t.Fatalf("Verify(%s): %v", ref, err)
+	}
+	return d
+}
+
+// gate returns the named gate of d, failing the test if the policy has none.
+func gate(t testing.TB, d *Decision, name string) (passed bool, reason string) {
+	t.Helper()
+	for _, g := range d.Gates {
+		if g.Name == name {
+			return g.Passed, g.Reason
+		}
+	}
+	t.Fatalf("decision has no gate %q: %+v", name, d.Gates)
+	return false, ""
+}
