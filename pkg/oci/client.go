@@ -17,6 +17,10 @@ type Client struct {
 	keychain  authn.Keychain
 	transport http.RoundTripper
 	nameOpts  []name.Option
+	// puller and pusher keep each registry's transport, its ping and its
+	// token, across calls: without them every call pings the registry anew.
+	puller *remote.Puller
+	pusher *remote.Pusher
 }
 
 // Option configures a Client.
@@ -41,15 +45,25 @@ func NewClient(opts ...Option) *Client {
 	for _, o := range opts {
 		o(c)
 	}
+	ropts := []remote.Option{remote.WithAuthFromKeychain(c.keychain), remote.WithTransport(c.transport)}
+	var err error
+	// Neither can fail: the options above only set fields.
+	if c.puller, err = remote.NewPuller(ropts...); err != nil {
+		panic(err)
+	}
+	if c.pusher, err = remote.NewPusher(ropts...); err != nil {
+		panic(err)
+	}
 	return c
 }
 
+// remote returns the options of a read; push, those of a write.
 func (c *Client) remote(ctx context.Context) []remote.Option {
-	return []remote.Option{
-		remote.WithContext(ctx),
-		remote.WithAuthFromKeychain(c.keychain),
-		remote.WithTransport(c.transport),
-	}
+	return []remote.Option{remote.WithContext(ctx), remote.Reuse(c.puller)}
+}
+
+func (c *Client) push(ctx context.Context) []remote.Option {
+	return []remote.Option{remote.WithContext(ctx), remote.Reuse(c.pusher)}
 }
 
 // ParseReference parses an image reference as the client's options allow.

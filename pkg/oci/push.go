@@ -65,8 +65,8 @@ func (m rawManifest) MediaType() (types.MediaType, error) { return types.OCIMani
 // registry has no referrers API, ggr maintains the fallback tag index, and
 // Push makes sure its entry survives concurrent writers.
 func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, predicateType string) (v1.Hash, error) {
-	opts := c.remote(ctx)
-	sdesc, err := remote.Head(subject, opts...)
+	opts := c.push(ctx)
+	sdesc, err := remote.Head(subject, c.remote(ctx)...)
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("reading subject %s: %w", subject, classify(err))
 	}

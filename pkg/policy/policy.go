@@ -1,0 +1,266 @@
+// Package policy decides, with a Rego policy, whether the verified evidence about one subject makes it blessed.
+package policy
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// The documents gate reads from a policy. Their package is fixed so that the
+// CLI, the webhook and `gate policy test` all ask the same question.
+const (
+	decisionQuery       = "data.gate.blessed.decision"
+	predicateTypesQuery = "data.gate.blessed.predicate_types"
+)
+
+// Errors for a decision gate could not read. Both mean "could not decide":
+// every caller refuses the subject.
+var (
+	ErrUndefined = errors.New("policy decision is undefined")
+	ErrMalformed = errors.New("policy decision is malformed")
+)
+
+// Input is what a policy decides on: evidence whose signature, subject digest
+// and signer role were already verified, and the context of the decision.
+type Input struct {
+	Subject     Subject    `json:"subject"`
+	Environment string     `json:"environment"`
+	Now         time.Time  `json:"now"`
+	Evidence    []Evidence `json:"evidence"`
+}
+
+// Subject is the artifact decided on.
+type Subject struct {
+	Digest    string `json:"digest"`
+	Reference string `json:"reference"`
+}
+
+// Evidence is one verified attestation.
+type Evidence struct {
+	PredicateType string         `json:"predicateType"`
+	Signer        Signer         `json:"signer"`
+	Predicate     map[string]any `json:"predicate"`
+}
+
+// Signer is who verifiably signed a piece of evidence.
+type Signer struct {
+	Role     string `json:"role"`
+	Identity string `json:"identity"`
+}
+
+// Decision is a policy's answer: a denied subject is a Decision, not an error.
+type Decision struct {
+	Allowed bool   `json:"allowed"`
+	Gates   []Gate `json:"gates"`
+}
+
+// Gate is one requirement of the policy and why it passed or failed.
+type Gate struct {
+	Name   string `json:"name"`
+	Passed bool   `json:"passed"`
+	Reason string `json:"reason"`
+}
+
+// Policy is a compiled policy with its params, ready to evaluate many inputs
+// concurrently.
+type Policy struct {
+	decision       rego.PreparedEvalQuery
+	predicateTypes []string
+	version        string
+}
+
+// Load compiles every *.rego file under dir except *_test.rego as Rego v1 in
+// strict mode, with params mounted at data.gate.params. Compile errors name
+// the file and line.
+func Load(ctx context.Context, dir string, params map[string]any) (*Policy, error) {
+	names, err := policyFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	doc, canonical, err := canonicalParams(params)
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	modules := make(map[string]*ast.Module, len(names))
+	for _, name := range names {
+		path := filepath.Join(dir, name)
+		src, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("reading policy: %w", err)
+		}
+		m, err := ast.ParseModuleWithOpts(path, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()})
+		if err != nil {
+			return nil, fmt.Errorf("parsing policy: %w", err)
+		}
+		modules[path] = m
+		writeField(h, []byte(filepath.ToSlash(name)))
+		writeField(h, src)
+	}
+	writeField(h, canonical)
+
+	// Params are stored as AST values so that a decision does not convert
+	// them again on each read.
+	store := inmem.NewFromObjectWithOpts(map[string]any{"gate": map[string]any{"params": doc}}, inmem.OptReturnASTValuesOnRead(true))
+	compiler, err := compile(ctx, store, modules)
+	if err != nil {
+		return nil, err
+	}
+	decision, err := rego.New(rego.Query(decisionQuery), rego.Compiler(compiler), rego.Store(store)).PrepareForEval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("preparing %s: %w", decisionQuery, err)
+	}
+	types, err := predicateTypes(ctx, compiler, store)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{decision: decision, predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// policyFiles returns the policy's files under dir, relative to it and sorted.
+func policyFiles(dir string) ([]string, error) {
+	var names []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() || !strings.HasSuffix(path, ".rego") || strings.HasSuffix(path, "_test.rego") {
+			return nil
+		}
+		name, err := filepath.Rel(dir, path)
+		names = append(names, name)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing policy files: %w", err)
+	}
+	if len(names) == 0 {
+		return nil, fmt.Errorf("loading policy: no .rego files in %s", dir)
+	}
+	slices.Sort(names)
+	return names, nil
+}
+
+// writeField writes b with its length, so that no two sequences of fields
+// hash alike.
+func writeField(h hash.Hash, b []byte) {
+	_ = binary.Write(h, binary.BigEndian, uint64(len(b)))
+	h.Write(b)
+}
+
+// paramsRef is where Load mounts params. A package there would blend rules
+// into the params of every environment.
+var paramsRef = ast.MustParseRef("data.gate.params")
+
+// compile compiles modules in strict mode against gate's capabilities, and
+// refuses a package that would shadow the params in store.
+func compile(ctx context.Context, store storage.Store, modules map[string]*ast.Module) (*ast.Compiler, error) {
+	txn, err := store.NewTransaction(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("compiling policy: %w", err)
+	}
+	defer store.Abort(ctx, txn)
+	var errs ast.Errors
+	for _, m := range modules {
+		if m.Package.Path.HasPrefix(paramsRef) {
+			errs = append(errs, ast.NewError(ast.CompileErr, m.Package.Location, "package %v is where params are mounted", m.Package.Path))
+		}
+	}
+	if len(errs) > 0 {
+		errs.Sort()
+		return nil, fmt.Errorf("compiling policy: %w", errs)
+	}
+	c := newCompiler().WithPathConflictsCheck(storage.NonEmpty(ctx, store, txn))
+	if c.Compile(modules); c.Failed() {
+		return nil, fmt.Errorf("compiling policy: %w", c.Errors)
+	}
+	return c, nil
+}
+
+func predicateTypes(ctx context.Context, c *ast.Compiler, store storage.Store) ([]string, error) {
+	rs, err := rego.New(rego.Query(predicateTypesQuery), rego.Compiler(c), rego.Store(store)).Eval(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("evaluating %s: %w", predicateTypesQuery, err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return nil, fmt.Errorf("evaluating %s: undefined", predicateTypesQuery)
+	}
+	set, ok := rs[0].Expressions[0].Value.([]any)
+	if !ok {
+		return nil, fmt.Errorf("evaluating %s: a %T, not a set of strings", predicateTypesQuery, rs[0].Expressions[0].Value)
+	}
+	types := make([]string, 0, len(set))
+	for _, v := range set {
+		s, ok := v.(string)
+		if !ok {
+			return nil, fmt.Errorf("evaluating %s: holds a %T, not a string", predicateTypesQuery, v)
+		}
+		types = append(types, s)
+	}
+	slices.Sort(types)
+	return types, nil
+}
+
+// PredicateTypes returns, sorted, the predicate types the policy reads with
+// its params: gate fetches only evidence of these types.
+func (p *Policy) PredicateTypes() []string { return slices.Clone(p.predicateTypes) }
+
+// Version identifies the policy's files (names and contents, tests excluded)
+// and params as "sha256:<hex>": two policies with one version decide alike.
+func (p *Policy) Version() string { return p.version }
+
+// Evaluate decides on in. It fails closed: a decision that is undefined,
+// malformed, or allows with a failed gate or none is an error, never allowed.
+func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
+	if in.Now.IsZero() {
+		return Decision{}, errors.New("evaluating policy: input has no time")
+	}
+	v, err := ast.InterfaceToValue(in.document())
+	if err != nil {
+		return Decision{}, fmt.Errorf("converting policy input: %w", err)
+	}
+	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v))
+	if err != nil {
+		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
+	}
+	return decode(rs)
+}
+
+// document is in as the JSON-shaped values OPA converts without a JSON round
+// trip; predicates already are such values, decoded from their statements.
+func (in Input) document() map[string]any {
+	evidence := make([]any, len(in.Evidence))
+	for i, e := range in.Evidence {
+		var predicate any
+		if e.Predicate != nil {
+			predicate = e.Predicate
+		}
+		evidence[i] = map[string]any{
+			"predicateType": e.PredicateType,
+			"signer":        map[string]any{"role": e.Signer.Role, "identity": e.Signer.Identity},
+			"predicate":     predicate,
+		}
+	}
+	return map[string]any{
+		"subject":     map[string]any{"digest": in.Subject.Digest, "reference": in.Subject.Reference},
+		"environment": in.Environment,
+		"now":         in.Now.UTC().Format(time.RFC3339Nano),
+		"evidence":    evidence,
+	}
+}
