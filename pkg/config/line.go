@@ -1,6 +1,8 @@
 package config
 
 import (
+	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -8,8 +10,8 @@ import (
 )
 
 // lineOf finds the line of field (a dotted path with [i] indexes, as
-// "roles.qa.keys[0]") in a parsed YAML document, or the line of the deepest
-// part of it that exists; 0 if none does.
+// "roles.qa.keys[0]") in a parsed YAML document: the line of its key (or of
+// its element), or of the deepest part of it that exists; 0 if none does.
 func lineOf(doc *yaml.Node, field string) int {
 	n := doc
 	if n == nil || len(n.Content) == 0 {
@@ -23,11 +25,11 @@ func lineOf(doc *yaml.Node, field string) int {
 			name = part[:i]
 			idx, _ = strconv.Atoi(part[i+1 : len(part)-1])
 		}
-		next := child(n, name)
+		key, next := child(n, name)
 		if next == nil {
 			return line
 		}
-		line, n = next.Line, next
+		line, n = key.Line, next
 		if idx >= 0 {
 			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
 				return line
@@ -39,14 +41,30 @@ func lineOf(doc *yaml.Node, field string) int {
 	return line
 }
 
-func child(n *yaml.Node, key string) *yaml.Node {
+// child returns the key and value nodes of key in mapping n.
+func child(n *yaml.Node, key string) (k, v *yaml.Node) {
 	if n.Kind != yaml.MappingNode {
-		return nil
+		return nil, nil
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		if n.Content[i].Value == key {
-			return n.Content[i+1]
+			return n.Content[i], n.Content[i+1]
 		}
 	}
-	return nil
+	return nil, nil
+}
+
+var yamlLine = regexp.MustCompile(`line (\d+): `)
+
+// yamlError turns a YAML decoding error into an Error at the line it names.
+func yamlError(path string, err error) *Error {
+	msg := strings.TrimPrefix(err.Error(), "yaml: ")
+	msg = strings.TrimPrefix(msg, "unmarshal errors:\n  ")
+	e := &Error{File: path}
+	if m := yamlLine.FindStringSubmatchIndex(msg); m != nil {
+		e.Line, _ = strconv.Atoi(msg[m[2]:m[3]])
+		msg = msg[:m[0]] + msg[m[1]:]
+	}
+	e.Err = errors.New(msg)
+	return e
 }

@@ -3,7 +3,6 @@ package config
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,7 +73,7 @@ func Load(ctx context.Context, path string) (*Config, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(raw))
 	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
-		return nil, &Error{File: path, Err: errors.New(strings.TrimPrefix(err.Error(), "yaml: "))}
+		return nil, yamlError(path, err)
 	}
 	var doc yaml.Node
 	_ = yaml.Unmarshal(raw, &doc)

@@ -2,14 +2,19 @@ package sign
 
 import (
 	"crypto"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 
-	"github.com/sigstore/cosign/v2/pkg/cosign"
+	"github.com/secure-systems-lab/go-securesystemslib/encrypted"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
@@ -39,9 +44,33 @@ func LoadKey(path string, password []byte) (*Signer, error) {
 	return s, nil
 }
 
-// ParseKey decrypts a private key in cosign's encrypted PEM format.
-func ParseKey(pem, password []byte) (*Signer, error) {
-	sv, err := cosign.LoadPrivateKey(pem, password, nil)
+// PEM block types of cosign's encrypted private keys: cosign writes the
+// first since v2 and reads both.
+const (
+	sigstorePrivateKeyType = "ENCRYPTED SIGSTORE PRIVATE KEY"
+	cosignPrivateKeyType   = "ENCRYPTED COSIGN PRIVATE KEY"
+)
+
+// ParseKey decrypts a private key in cosign's encrypted PEM format: a PKCS #8
+// key sealed with go-securesystemslib's scrypt and secretbox, as cosign does.
+// (cosign's own package for this drags in its CLI, registries and Rekor.)
+func ParseKey(pemBytes, password []byte) (*Signer, error) {
+	block, _ := pem.Decode(pemBytes)
+	if block == nil {
+		return nil, errors.New("not a PEM file")
+	}
+	if block.Type != sigstorePrivateKeyType && block.Type != cosignPrivateKeyType {
+		return nil, fmt.Errorf("PEM block %q is not a cosign private key", block.Type)
+	}
+	der, err := encrypted.Decrypt(block.Bytes, password)
+	if err != nil {
+		return nil, fmt.Errorf("decrypting key (is %s right?): %w", PasswordEnv, err)
+	}
+	pk, err := x509.ParsePKCS8PrivateKey(der)
+	if err != nil {
+		return nil, fmt.Errorf("parsing private key: %w", err)
+	}
+	sv, err := signature.LoadSignerVerifier(pk, crypto.SHA256)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +122,21 @@ type KeyPair struct {
 // GenerateKeyPair makes an ECDSA P-256 key pair in the format `cosign
 // generate-key-pair` writes, its private key encrypted with password.
 func GenerateKeyPair(password []byte) (*KeyPair, error) {
-	kb, err := cosign.GenerateKeyPair(func(bool) ([]byte, error) { return password, nil })
+	priv, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generating key pair: %w", err)
 	}
-	return &KeyPair{PrivatePEM: kb.PrivateBytes, PublicPEM: kb.PublicBytes}, nil
+	der, err := x509.MarshalPKCS8PrivateKey(priv)
+	if err != nil {
+		return nil, err
+	}
+	sealed, err := encrypted.Encrypt(der, password)
+	if err != nil {
+		return nil, fmt.Errorf("encrypting key: %w", err)
+	}
+	pub, err := cryptoutils.MarshalPublicKeyToPEM(priv.Public())
+	if err != nil {
+		return nil, err
+	}
+	return &KeyPair{PrivatePEM: pem.EncodeToMemory(&pem.Block{Type: sigstorePrivateKeyType, Bytes: sealed}), PublicPEM: pub}, nil
 }

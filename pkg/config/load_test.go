@@ -1,0 +1,81 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gatehq/gate/attestations"
+)
+
+func TestExampleConfigLoads(t *testing.T) {
+	cfg, err := Load(context.Background(), "../../examples/gate.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cfg.Environment(""); err != nil {
+		t.Fatalf("default environment: %v", err)
+	}
+	for _, tc := range []struct {
+		role, predicateType string
+		want                bool
+	}{
+		{"ci", attestations.TestResultType, true},
+		{"ci", attestations.ApprovalType, false},
+		{"qa", attestations.ApprovalType, true},
+		{"qa", attestations.TestResultType, false},
+	} {
+		if got := cfg.Trust.Allows(tc.role, tc.predicateType); got != tc.want {
+			t.Errorf("Allows(%s, %s) = %v, want %v", tc.role, tc.predicateType, got, tc.want)
+		}
+	}
+}
+
+func TestConfigMistakesSayWhere(t *testing.T) {
+	pub, err := os.ReadFile("../../examples/keys/ci.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	policy, _ := filepath.Abs("../../policies")
+	env := "environments:\n  prod:\n    policy: " + policy + "\n"
+	for _, tc := range []struct {
+		desc, yaml string
+		line       int
+		field      string
+		msg        string
+	}{
+		{"not YAML", "roles: [\n", 1, "", "did not find expected"},
+		{"unknown field", "roles:\n  ci:\n    keys: [ci.pub]\n    maysign: [tests]\n", 4, "", "maysign"},
+		{"no roles", env, 0, "roles", "no roles"},
+		{"role with no keys", "roles:\n  ci:\n    maySign: [tests]\n" + env, 2, "roles.ci", "no keys"},
+		{"role that may sign nothing", "roles:\n  ci:\n    keys: [ci.pub]\n" + env, 2, "roles.ci.maySign", "may sign nothing"},
+		{"unknown predicate kind", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests, vulnz]\n" + env, 4, "roles.ci.maySign[1]", `"vulnz"`},
+		{"missing key file", "roles:\n  ci:\n    keys: [ci.pub, gone.pub]\n    maySign: [tests]\n" + env, 3, "roles.ci.keys[1]", "gone.pub"},
+		{"not a public key", "roles:\n  ci:\n    keys: [gate.yaml]\n    maySign: [tests]\n" + env, 3, "roles.ci.keys[0]", "not a PEM public key"},
+		{"one key in two roles", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n  qa:\n    keys: [ci.pub]\n    maySign: [approval]\n" + env, 1, "roles", "belongs to one role"},
+		{"identity without a trusted root", "roles:\n  qa:\n    identities: [{issuer: https://i, subject: a@b}]\n    maySign: [approval]\n" + env, 0, "trustedRoot", "trusted root"},
+		{"identity with two subjects", "roles:\n  qa:\n    identities: [{issuer: https://i, subject: a@b, subjectRegexp: .*}]\n    maySign: [approval]\ntrustedRoot: x.json\n" + env, 3, "roles.qa.identities[0]", "exactly one"},
+		{"no environments", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n", 0, "environments", "no environments"},
+		{"environment without a policy", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\nenvironments:\n  prod:\n    data: d.json\n", 6, "environments.prod.policy", "missing"},
+		{"missing data file", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n" + env + "    data: nope.json\n", 8, "environments.prod.data", "nope.json"},
+		{"default environment that does not exist", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n" + env + "defaultEnvironment: moon\n", 8, "defaultEnvironment", `"moon"`},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "ci.pub"), pub, 0o600)
+			path := filepath.Join(dir, "gate.yaml")
+			os.WriteFile(path, []byte(tc.yaml), 0o600)
+			_, err := Load(context.Background(), path)
+			var cerr *Error
+			if !errors.As(err, &cerr) {
+				t.Fatalf("want a config Error, got %v", err)
+			}
+			if cerr.File != path || cerr.Line != tc.line || cerr.Field != tc.field || !strings.Contains(err.Error(), tc.msg) {
+				t.Errorf("got %q (line %d, field %q), want line %d, field %q, mentioning %q", err, cerr.Line, cerr.Field, tc.line, tc.field, tc.msg)
+			}
+		})
+	}
+}
