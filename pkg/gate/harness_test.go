@@ -101,8 +101,8 @@ func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
 }
 
 type testKey struct {
-	pub    []byte
-	signer *sign.Signer
+	pub, priv []byte // priv is encrypted with "pw"
+	signer    *sign.Signer
 }
 
 var (
@@ -127,7 +127,7 @@ func testKeys(t testing.TB) map[string]testKey {
 				keysErr = err
 				return
 			}
-			keys[k] = testKey{pub: kp.PublicPEM, signer: s}
+			keys[k] = testKey{pub: kp.PublicPEM, priv: kp.PrivatePEM, signer: s}
 		}
 	})
 	if keysErr != nil {
