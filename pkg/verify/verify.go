@@ -52,11 +52,17 @@ func (t *Trust) Bundle(raw []byte, digest string) (*Evidence, error) {
 	if env.GetPayloadType() != attestationsPayloadType {
 		return nil, fmt.Errorf("%w: payload type %q is not in-toto", ErrMalformed, env.GetPayloadType())
 	}
+	// Parsed before the signature is checked, only so that a statement that
+	// cannot be read is reported as such: nothing of it is used unless signed.
+	st, err := parseStatement(env.GetPayload())
+	if err != nil {
+		return nil, err
+	}
 	signer, err := t.bundleSigner(&b)
 	if err != nil {
 		return nil, err
 	}
-	return t.check(env.GetPayload(), digest, signer)
+	return t.check(st, digest, signer)
 }
 
 func (t *Trust) bundleSigner(b *bundle.Bundle) (Signer, error) {
@@ -105,6 +111,10 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	st, err := parseStatement(payload)
+	if err != nil {
+		return nil, err
+	}
 	pae := dsse.PAE(env.PayloadType, payload)
 	for _, s := range env.Signatures {
 		sig, err := decodeB64(s.Sig)
@@ -113,16 +123,14 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 		}
 		for _, k := range t.candidates(s.KeyID) {
 			if k.verifier.VerifySignature(bytes.NewReader(sig), bytes.NewReader(pae)) == nil {
-				return t.check(payload, digest, k.signer)
+				return t.check(st, digest, k.signer)
 			}
 		}
 	}
 	return nil, ErrUntrustedSigner
 }
 
-// check holds the rules common to every layout, applied to a payload whose
-// signature has verified as signer.
-func (t *Trust) check(payload []byte, digest string, signer Signer) (*Evidence, error) {
+func parseStatement(payload []byte) (*statement, error) {
 	var st statement
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return nil, fmt.Errorf("%w: statement: %w", ErrMalformed, err)
@@ -133,6 +141,12 @@ func (t *Trust) check(payload []byte, digest string, signer Signer) (*Evidence, 
 	if st.PredicateType == "" || st.Predicate == nil {
 		return nil, fmt.Errorf("%w: statement has no predicate", ErrMalformed)
 	}
+	return &st, nil
+}
+
+// check holds the rules common to every layout, applied to a statement
+// whose signature has verified as signer.
+func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, error) {
 	alg, want, _ := strings.Cut(digest, ":")
 	about := false
 	var others []string
