@@ -1,9 +1,6 @@
 package verify
 
-import (
-	"errors"
-	"time"
-)
+import "errors"
 
 // Why an attestation is rejected. Each rejection wraps one of these, so a
 // caller (or a test) can tell them apart; the message says the particulars.
@@ -19,5 +16,3 @@ var (
 	// ErrRoleClaim: an approval claims a role its signer does not hold.
 	ErrRoleClaim = errors.New("approval claims a role its signer does not hold")
 )
-
-var timeZero time.Time

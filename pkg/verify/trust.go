@@ -54,7 +54,6 @@ type trustedKey struct {
 	signer   Signer
 	hint     string
 	verifier signature.Verifier
-	bundles  *sgverify.Verifier
 }
 
 type trustedIdentity struct {
@@ -114,17 +113,10 @@ func newTrustedKey(k Key) (*trustedKey, error) {
 	if err != nil {
 		return nil, fmt.Errorf("key %s: %w", k.Name, err)
 	}
-	expiring := root.NewExpiringKey(v, timeZero, timeZero)
-	material := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) { return expiring, nil })
-	bv, err := sgverify.NewVerifier(material, sgverify.WithNoObserverTimestamps())
-	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", k.Name, err)
-	}
 	return &trustedKey{
 		signer:   Signer{Role: k.Role, Identity: "sha256:" + hex.EncodeToString(sum[:]), Name: k.Name},
 		hint:     base64.StdEncoding.EncodeToString(sum[:]),
 		verifier: v,
-		bundles:  bv,
 	}, nil
 }
 

@@ -69,14 +69,28 @@ func (t *Trust) bundleSigner(b *bundle.Bundle) (Signer, error) {
 	if cert := b.GetVerificationMaterial().GetCertificate(); cert != nil || b.GetVerificationMaterial().GetX509CertificateChain() != nil {
 		return t.certSigner(b)
 	}
+	// A key-signed bundle carries no certificate, log entry or timestamp to
+	// check: what is left is the DSSE signature, checked as for the legacy
+	// layout, with the key the hint names tried first.
+	env := b.GetDsseEnvelope()
 	hint := b.GetVerificationMaterial().GetPublicKey().GetHint()
-	policy := sgverify.NewPolicy(sgverify.WithoutArtifactUnsafe(), sgverify.WithKey())
-	for _, k := range t.candidates(hint) {
-		if _, err := k.bundles.Verify(b, policy); err == nil {
+	pae := dsse.PAE(env.GetPayloadType(), env.GetPayload())
+	for _, s := range env.GetSignatures() {
+		if k := t.keyFor(hint, s.GetSig(), pae); k != nil {
 			return k.signer, nil
 		}
 	}
 	return Signer{}, fmt.Errorf("%w (key hint %q)", ErrUntrustedSigner, hint)
+}
+
+// keyFor returns the trusted key sig over pae verifies with, or nil.
+func (t *Trust) keyFor(hint string, sig, pae []byte) *trustedKey {
+	for _, k := range t.candidates(hint) {
+		if k.verifier.VerifySignature(bytes.NewReader(sig), bytes.NewReader(pae)) == nil {
+			return k
+		}
+	}
+	return nil
 }
 
 func (t *Trust) certSigner(b *bundle.Bundle) (Signer, error) {
@@ -121,10 +135,8 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 		if err != nil {
 			continue
 		}
-		for _, k := range t.candidates(s.KeyID) {
-			if k.verifier.VerifySignature(bytes.NewReader(sig), bytes.NewReader(pae)) == nil {
-				return t.check(st, digest, k.signer)
-			}
+		if k := t.keyFor(s.KeyID, sig, pae); k != nil {
+			return t.check(st, digest, k.signer)
 		}
 	}
 	return nil, ErrUntrustedSigner
