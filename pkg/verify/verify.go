@@ -93,7 +93,9 @@ func (t *Trust) keyFor(hint string, sig, pae []byte) *trustedKey {
 	return nil
 }
 
-func (t *Trust) certSigner(b *bundle.Bundle) (Signer, error) {
+// certSigner verifies a certificate-signed entity against the trusted root
+// and returns the trusted identity its certificate names.
+func (t *Trust) certSigner(b sgverify.SignedEntity) (Signer, error) {
 	if t.certs == nil {
 		return Signer{}, fmt.Errorf("%w: signed with a certificate, and no certificate identity is trusted", ErrUntrustedSigner)
 	}

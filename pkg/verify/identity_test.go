@@ -1,0 +1,65 @@
+package verify
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/gatehq/gate/attestations"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+)
+
+// Keyless signing, offline: sigstore-go's virtual Sigstore is a real CA, a
+// real transparency log and a real timestamp authority, minted in-process.
+func TestCertificateIdentities(t *testing.T) {
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	trust, err := NewTrust(nil, []Identity{
+		{Name: "qa-ci", Role: "qa", Issuer: "https://issuer.example", Subject: "qa@example.com"},
+		{Name: "sre-any", Role: "sre", Issuer: "https://issuer.example", SubjectRegexp: `^.*@sre\.example\.com$`},
+	}, vs, map[string][]string{"qa": {attestations.ApprovalType}, "sre": {attestations.ApprovalType}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	envelope := []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)
+	for _, tc := range []struct {
+		desc, subject, issuer string
+		role                  string // "" means refused
+	}{
+		{"exact identity", "qa@example.com", "https://issuer.example", "qa"},
+		{"identity by regular expression", "ana@sre.example.com", "https://issuer.example", "sre"},
+		{"right subject, wrong issuer", "qa@example.com", "https://evil.example", ""},
+		{"an identity no role holds", "mallory@example.com", "https://issuer.example", ""},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			entity, err := vs.Attest(tc.subject, tc.issuer, envelope)
+			if err != nil {
+				t.Fatal(err)
+			}
+			signer, err := trust.certSigner(entity)
+			if tc.role == "" {
+				if !errors.Is(err, ErrUntrustedSigner) {
+					t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
+				}
+				return
+			}
+			if err != nil || signer.Role != tc.role || signer.Identity != tc.issuer+"|"+tc.subject {
+				t.Fatalf("got %+v, %v; want role %s", signer, err, tc.role)
+			}
+		})
+	}
+	t.Run("a certificate from another CA", func(t *testing.T) {
+		other, err := ca.NewVirtualSigstore()
+		if err != nil {
+			t.Fatal(err)
+		}
+		entity, err := other.Attest("qa@example.com", "https://issuer.example", envelope)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if signer, err := trust.certSigner(entity); !errors.Is(err, ErrUntrustedSigner) {
+			t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
+		}
+	})
+}
