@@ -11,6 +11,7 @@ _approvals contains a if {
 	a := {
 		"key": [object.get(e.signer, "identity", ""), object.get(e.signer, "role", "")],
 		"identity": object.get(e.signer, "identity", ""),
+		"who": _who(object.get(e.signer, "name", ""), object.get(e.signer, "identity", "")),
 		"signer_role": object.get(e.signer, "role", ""),
 		"role": object.get(p, "role", ""),
 		"decision": object.get(p, "decision", ""),
@@ -98,13 +99,13 @@ gates contains {"name": concat("/", ["approval", role]), "passed": passed, "reas
 	passed := count(approvers) >= needed
 	reason := sprintf("%s: %v of %v GO approvals%s%s", [
 		role, count(approvers), needed,
-		_from(approvers), _notes(uncounted),
+		_from({a.who | some a in _latest; a.role == role; _counted(a)}), _notes(uncounted),
 	])
 }
 
-_from(approvers) := "" if count(approvers) == 0
+_from(names) := "" if count(names) == 0
 
-else := sprintf(" from %s", [_list(sort({_who(i) | some i in approvers}))])
+else := sprintf(" from %s", [_list(sort(names))])
 
 # "(1 expired, 2 older than 168h)"
 _notes(whys) := "" if count(whys) == 0
@@ -118,7 +119,7 @@ else := sprintf(" (%s)", [concat(", ", [sprintf("%v %s", [n, why]) |
 # whatever its age or expiry: only that signer's later GO lifts it.
 gates contains {"name": "nogo", "passed": count(nogos) == 0, "reason": reason} if {
 	count(object.get(params, "approvals", {})) > 0
-	nogos := sort({sprintf("NOGO from %s (%s): '%s'", [a.signer_role, _who(a.identity), a.reason]) |
+	nogos := sort({sprintf("NOGO from %s (%s): '%s'", [a.signer_role, a.who, a.reason]) |
 		some a in _latest
 		a.decision == "NOGO"
 		a.signer_role in object.keys(params.approvals)
@@ -130,8 +131,15 @@ _nogo_reason(nogos) := sprintf("no NOGO from %s", [concat(", ", sort(object.keys
 	count(nogos) == 0
 } else := concat("; ", nogos)
 
-# Certificate identities (emails, URIs) read well whole; key ids are shortened.
-_who(identity) := identity if {
+# A signer is shown by the name the trust config gives it; without one,
+# certificate identities (emails, URIs) read well whole, and key ids
+# ("sha256:<hex>") are shortened.
+_who(name, identity) := name if name != ""
+
+else := sprintf("key %s…", [substring(identity, 0, 19)]) if {
+	startswith(identity, "sha256:")
+	count(identity) > 19
+} else := identity if {
 	regex.match(`[@:]`, identity)
 } else := sprintf("key %s", [identity]) if {
 	count(identity) <= 12

@@ -133,7 +133,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 			if err != nil {
 				return nil, l.fail(fmt.Sprintf("%s.keys[%d]", field, i), "%s is not a PEM public key: %w", p, err)
 			}
-			keys = append(keys, verify.Key{Name: name + ":" + filepath.Base(p), Role: name, PublicKey: pub})
+			keys = append(keys, verify.Key{Name: filepath.Base(p), Role: name, PublicKey: pub})
 		}
 		for i, id := range r.Identities {
 			if (id.Issuer == "") == (id.IssuerRegexp == "") || (id.Subject == "") == (id.SubjectRegexp == "") {

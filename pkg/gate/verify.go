@@ -111,7 +111,7 @@ func Verify(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref str
 		dec.Evidence = append(dec.Evidence, UsedEvidence{Source: todo[i].Source, Location: loc, PredicateType: r.ev.PredicateType, Signer: r.ev.Signer})
 		in.Evidence = append(in.Evidence, policy.Evidence{
 			PredicateType: r.ev.PredicateType,
-			Signer:        policy.Signer{Role: r.ev.Signer.Role, Identity: r.ev.Signer.Identity},
+			Signer:        policy.Signer{Role: r.ev.Signer.Role, Identity: r.ev.Signer.Identity, Name: r.ev.Signer.Name},
 			Predicate:     r.ev.Predicate,
 		})
 	}

@@ -62,6 +62,8 @@ type Evidence struct {
 type Signer struct {
 	Role     string `json:"role"`
 	Identity string `json:"identity"`
+	// Name is how the trust config names the signer, for reasons people read.
+	Name string `json:"name,omitempty"`
 }
 
 // Decision is a policy's answer: a denied subject is a Decision, not an error.
@@ -253,7 +255,7 @@ func (in Input) document() map[string]any {
 		}
 		evidence[i] = map[string]any{
 			"predicateType": e.PredicateType,
-			"signer":        map[string]any{"role": e.Signer.Role, "identity": e.Signer.Identity},
+			"signer":        map[string]any{"role": e.Signer.Role, "identity": e.Signer.Identity, "name": e.Signer.Name},
 			"predicate":     predicate,
 		}
 	}

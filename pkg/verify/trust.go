@@ -78,7 +78,7 @@ func NewTrust(keys []Key, identities []Identity, trustedRoot root.TrustedMateria
 			return nil, err
 		}
 		if prev, dup := t.byHint[tk.hint]; dup {
-			return nil, fmt.Errorf("key %s is the same key as %s: a key belongs to one role", k.Name, prev.signer.Name)
+			return nil, fmt.Errorf("key %s of role %s is the same key as %s of role %s: a key belongs to one role", k.Name, k.Role, prev.signer.Name, prev.signer.Role)
 		}
 		t.byHint[tk.hint] = tk
 		t.keys = append(t.keys, tk)
