@@ -238,3 +238,23 @@ func TestFailingTestReportIsNotBlessed(t *testing.T) {
 		t.Fatalf("a failing unit report: tests/unit passed=%v (%s), allowed=%v", passed, reason, d.Allowed)
 	}
 }
+
+func TestFetchesOnlyWhatThePolicyUses(t *testing.T) {
+	h := newHarness(t, true, 1)
+	ref, _ := h.image("1.0")
+	h.blessedEvidence(ref, "module-lead", "qa", "sre")
+	for i := range 3 { // attestations of a type the policy never reads
+		if _, err := Attest(context.Background(), h.client, h.signers["ci"], ref, "https://spdx.dev/Document", map[string]any{"n": i}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.verify(ref) // warm the client's transport: one ping per process
+	h.requests.Store(0)
+	d := h.verify(ref)
+	if got := h.requests.Load(); got != 3+7 {
+		t.Errorf("verify made %d registry requests, want 3 + the 7 bundles the policy needs", got)
+	}
+	if !d.Allowed || len(d.Evidence) != 7 {
+		t.Errorf("want blessed on the 7 needed attestations, got allowed=%v on %d", d.Allowed, len(d.Evidence))
+	}
+}
