@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
+	"github.com/gatehq/gate/pkg/record"
 	"github.com/spf13/cobra"
 )
 
@@ -27,6 +28,7 @@ func newVerify() *cobra.Command {
 		reg          registryFlags
 		cfgPath, env string
 		output       string
+		records      string
 	)
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE",
@@ -47,6 +49,13 @@ func newVerify() *cobra.Command {
 			d, err := gate.Verify(ctx, c, cfg, env, args[0], time.Now())
 			if err != nil {
 				return err
+			}
+			// The release process relies on the trail: a decision that cannot be
+			// recorded is not given.
+			if records != "" {
+				if err := record.Append(records, record.Of(d, "verify")); err != nil {
+					return err
+				}
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
@@ -69,5 +78,6 @@ func newVerify() *cobra.Command {
 	configFlag(cmd, &cfgPath)
 	cmd.Flags().StringVar(&env, "env", "", "environment whose policy applies (default: the config's defaultEnvironment)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	cmd.Flags().StringVar(&records, "record", "", "append the decision to this decision records file (JSON lines; for gate policy diff); failing to is exit 2")
 	return cmd
 }

@@ -55,6 +55,14 @@ type Rejected struct {
 // config's default for ""). A denial is a Decision with Allowed false; an
 // error means gate could not decide, and callers must treat it as a denial.
 func Verify(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref string, now time.Time) (*Decision, error) {
+	return VerifyAlso(ctx, c, cfg, env, ref, now, nil)
+}
+
+// VerifyAlso is Verify that also gathers verified evidence of the predicate
+// types in also, which the environment's policy does not read, into
+// Decision.Input: so that another policy (gate policy diff compares two)
+// decides on the same evidence.
+func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref string, now time.Time, also []string) (*Decision, error) {
 	e, err := cfg.Environment(env)
 	if err != nil {
 		return nil, err
@@ -71,7 +79,7 @@ func Verify(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref str
 		all = dropLegacy(all)
 	}
 	needed := map[string]bool{}
-	for _, t := range e.Policy.PredicateTypes() {
+	for _, t := range append(e.Policy.PredicateTypes(), also...) {
 		needed[t] = true
 	}
 	var todo []oci.Attestation
