@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
+	"syscall"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -91,17 +93,31 @@ func (c *Client) Resolve(ctx context.Context, ref string) (name.Digest, error) {
 	return r.Context().Digest(desc.Digest.String()), nil
 }
 
-// Errors callers branch on. Each wraps the registry's own error.
+// Errors callers branch on. Each wraps the underlying error, whose message
+// says the particulars; a registry fault is never mistaken for "no attestations".
 var (
 	// ErrUnauthorized means the registry refused the credentials, or asked for some.
-	ErrUnauthorized = errors.New("registry authentication failed")
+	ErrUnauthorized = errors.New("registry authentication failed (check the credentials in the Docker config file or its credential helper)")
 	// ErrNotFound means the registry has no such manifest or blob.
 	ErrNotFound = errors.New("not found in registry")
+	// ErrUnreachable means no connection to the registry could be made or kept.
+	ErrUnreachable = errors.New("registry could not be reached")
+	// ErrTimeout means the registry did not answer before the caller's deadline.
+	ErrTimeout = errors.New("registry did not answer in time")
 )
 
 // classify marks registry errors with the sentinel a caller can branch on, so
-// that an authentication failure is never mistaken for "no attestations".
+// that an authentication failure or an unreachable registry is never
+// mistaken for "no attestations". It is idempotent.
 func classify(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, s := range []error{ErrUnauthorized, ErrNotFound, ErrUnreachable, ErrTimeout} {
+		if errors.Is(err, s) {
+			return err
+		}
+	}
 	var terr *transport.Error
 	if errors.As(err, &terr) {
 		switch terr.StatusCode {
@@ -110,6 +126,17 @@ func classify(err error) error {
 		case http.StatusNotFound:
 			return fmt.Errorf("%w: %w", ErrNotFound, err)
 		}
+		return err
+	}
+	var nerr net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &nerr) && nerr.Timeout() {
+		return fmt.Errorf("%w: %w", ErrTimeout, err)
+	}
+	var op *net.OpError
+	var dns *net.DNSError
+	if errors.As(err, &op) && op.Op == "dial" || errors.As(err, &dns) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) {
+		return fmt.Errorf("%w: %w", ErrUnreachable, err)
 	}
 	return err
 }
