@@ -1,15 +1,24 @@
 # gate's two commands for a new user are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test build bench policy-test
+.PHONY: demo test unit e2e build bench
 
 demo:
 	$(GO) run ./cmd/gate demo
 
-test:
+# test is everything CI runs: the unit tests, then the end-to-end tests against
+# the real programs (installed and cached by the scripts on first use).
+test: unit e2e
+
+unit:
 	$(GO) vet ./...
 	$(GO) test ./...
 	$(GO) run ./cmd/gate policy test policies
+	$(GO) run ./cmd/gate policy lint policies
+
+e2e:
+	scripts/e2e-registry.sh
+	scripts/e2e-pipelines.sh
 
 build:
 	$(GO) build -o bin/gate ./cmd/gate

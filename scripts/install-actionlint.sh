@@ -8,8 +8,8 @@
 #   scripts/install-actionlint.sh && GATE_E2E=1 go test ./examples/pipelines/
 set -euo pipefail
 
-VERSION=${ACTIONLINT_VERSION:-latest}
-DIR=${GATE_TOOLS:-$HOME/.cache/gate/tools}/actionlint
+VERSION=${ACTIONLINT_VERSION:-v1.7.12}
+DIR=${GATE_TOOLS:-$HOME/.cache/gate/tools}/actionlint-$VERSION
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 export GOFLAGS="-mod=mod -buildvcs=false"
 

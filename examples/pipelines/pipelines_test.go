@@ -11,14 +11,18 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// actionlintPath is where scripts/install-actionlint.sh puts actionlint.
+// actionlintPath is the actionlint scripts/install-actionlint.sh installed:
+// $ACTIONLINT as it prints it, or where it puts it by default.
 func actionlintPath() string {
+	if p := os.Getenv("ACTIONLINT"); p != "" {
+		return p
+	}
 	tools := os.Getenv("GATE_TOOLS")
 	if tools == "" {
 		home, _ := os.UserHomeDir()
 		tools = filepath.Join(home, ".cache", "gate", "tools")
 	}
-	return filepath.Join(tools, "actionlint", "actionlint")
+	return filepath.Join(tools, "actionlint-v1.7.12", "actionlint")
 }
 
 // TestGitHubWorkflowsPassActionlint runs the real actionlint on every
