@@ -83,7 +83,7 @@ func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
 	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrersAPI), registry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	h := &harness{t: t, host: strings.TrimPrefix(srv.URL, "http://"), dir: t.TempDir(), signers: map[string]*sign.Signer{}}
-	h.client = oci.NewClient(oci.WithTransport(countingTransport{http.DefaultTransport, &h.requests}))
+	h.client = oci.NewClient(oci.WithTransport(countingTransport{remote.DefaultTransport, &h.requests}))
 	for name, k := range testKeys(t) {
 		h.write(name+".pub", k.pub)
 		h.signers[name] = k.signer
