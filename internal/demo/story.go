@@ -13,7 +13,7 @@ func (d *demo) pipeline(ctx context.Context, ref, integration string) error {
 	steps := []func() error{
 		func() error { return d.provenance(ctx, ref) },
 		func() error { return d.attestReport(ctx, ref, "unit.jsonl", "unit") },
-		func() error { return d.attestReport(ctx, ref, "cover.out", "") },
+		func() error { return d.attestReport(ctx, ref, "go-chi.cover", "") },
 		func() error { return d.attestReport(ctx, ref, "trivy-clean.json", "") },
 		func() error { return d.attestReport(ctx, ref, integration, "integration") },
 	}
