@@ -19,6 +19,7 @@ unit:
 e2e:
 	scripts/e2e-registry.sh
 	scripts/e2e-pipelines.sh
+	scripts/e2e-kube.sh
 
 build:
 	$(GO) build -o bin/gate ./cmd/gate

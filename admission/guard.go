@@ -1,0 +1,273 @@
+package admission
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/gatehq/gate/pkg/admit"
+	"github.com/gatehq/gate/pkg/oci"
+	"github.com/google/go-containerregistry/pkg/authn"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// alwaysExempt are namespaces never guarded, whatever the configuration says: the cluster's
+// own components must start even when no image of theirs carries gate's evidence.
+var alwaysExempt = []string{"kube-system"}
+
+// maxDenialsShown is how many denied images a refusal names, so that it stays two lines.
+const maxDenialsShown = 2
+
+// Cluster is what the webhook asks of Kubernetes.
+type Cluster interface {
+	// NamespaceLabels returns the labels of namespace name.
+	NamespaceLabels(ctx context.Context, name string) (map[string]string, error)
+	// Keychain returns the registry credentials a pod would pull with: its imagePullSecrets
+	// and those of its service account.
+	Keychain(ctx context.Context, namespace, serviceAccount string, pullSecrets []string) (authn.Keychain, error)
+	// RecordBreakGlass leaves the audit record of a break-glass admission.
+	RecordBreakGlass(ctx context.Context, rec BreakGlassRecord) error
+}
+
+// Guard is the webhook's decision on a workload: Validate refuses what is not blessed, Mutate
+// pins tags to digests. It is safe for concurrent use.
+type Guard struct {
+	cfg       *Config
+	checker   *admit.Checker
+	cluster   Cluster
+	exempt    map[string]bool
+	transport http.RoundTripper
+	ociOpts   []oci.Option
+	log       *slog.Logger
+	metrics   *Metrics
+}
+
+// GuardOption configures a Guard.
+type GuardOption func(*Guard)
+
+// WithOwnNamespace exempts the webhook's own namespace, so that it can always start itself.
+func WithOwnNamespace(ns string) GuardOption { return func(g *Guard) { g.exempt[ns] = true } }
+
+// WithRegistryOptions sets how registries are reached (transport, plain HTTP).
+func WithRegistryOptions(opts ...oci.Option) GuardOption {
+	return func(g *Guard) { g.ociOpts = append(g.ociOpts, opts...) }
+}
+
+// WithLogger sets where break-glass audit lines and failures are logged.
+func WithLogger(l *slog.Logger) GuardOption { return func(g *Guard) { g.log = l } }
+
+// WithMetrics sets where verdicts are counted.
+func WithMetrics(m *Metrics) GuardOption { return func(g *Guard) { g.metrics = m } }
+
+// NewGuard returns a Guard applying cfg with checker.
+func NewGuard(cfg *Config, checker *admit.Checker, cluster Cluster, opts ...GuardOption) *Guard {
+	g := &Guard{cfg: cfg, checker: checker, cluster: cluster, exempt: map[string]bool{}, log: slog.Default()}
+	for _, ns := range alwaysExempt {
+		g.exempt[ns] = true
+	}
+	for _, o := range opts {
+		o(g)
+	}
+	if g.metrics == nil {
+		g.metrics = NewMetrics(nil)
+	}
+	return g
+}
+
+// request is a workload in a guarded namespace, with the images it newly uses.
+type request struct {
+	req   *admissionv1.AdmissionRequest
+	w     *workload
+	uses  []imageUse
+	scope scope
+	reg   admit.Registry
+}
+
+// prepare reads what req asks; a non-nil Response answers it without checking any image.
+func (g *Guard) prepare(ctx context.Context, req *admissionv1.AdmissionRequest) (*request, *Response) {
+	answer := func(r Response) (*request, *Response) { return nil, &r }
+	if g.exempt[req.Namespace] {
+		return answer(Allowed("namespace " + req.Namespace + " is never guarded"))
+	}
+	if req.Operation != admissionv1.Create && req.Operation != admissionv1.Update {
+		return answer(Allowed("gate checks creations and updates only"))
+	}
+	if req.SubResource != "" && !(req.Kind.Kind == "Pod" && req.SubResource == "ephemeralcontainers") {
+		return answer(Allowed("subresource " + req.SubResource + " holds no image"))
+	}
+	gk := metav1.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}
+	w, ok, err := readWorkload(gk, req.Object.Raw)
+	if !ok {
+		return answer(Allowed(req.Kind.Kind + " holds no pod template"))
+	}
+	if err != nil {
+		return answer(Errored(http.StatusBadRequest, err))
+	}
+	labels, err := g.cluster.NamespaceLabels(ctx, req.Namespace)
+	if err != nil {
+		return answer(Errored(http.StatusInternalServerError, fmt.Errorf("gate could not read namespace %s, so it refuses: %w", req.Namespace, err)))
+	}
+	if labels[g.cfg.NamespaceLabel] != "true" {
+		return answer(Allowed("namespace " + req.Namespace + " does not opt in"))
+	}
+	uses := w.images()
+	if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
+		if uses, err = newImages(gk, uses, req.OldObject.Raw); err != nil {
+			return answer(Errored(http.StatusBadRequest, err))
+		}
+	}
+	if len(uses) == 0 {
+		return answer(Allowed("no new image to check"))
+	}
+	reg := sync.OnceValue(func() *oci.Client {
+		kc := &podKeychain{cluster: g.cluster, namespace: req.Namespace, serviceAccount: w.spec.ServiceAccountName, pullSecrets: w.pullSecrets()}
+		return oci.NewClient(append([]oci.Option{oci.WithKeychain(kc)}, g.ociOpts...)...)
+	})
+	return &request{req: req, w: w, uses: uses, scope: g.cfg.scopeOf(req.Namespace, labels), reg: reg}, nil
+}
+
+// newImages drops the uses whose image the old object already had: an update that changes no
+// image (a label, a replica count) is not refused because an approval expired since.
+func newImages(gk metav1.GroupKind, uses []imageUse, oldRaw []byte) ([]imageUse, error) {
+	old, _, err := readWorkload(gk, oldRaw)
+	if err != nil {
+		return nil, fmt.Errorf("reading the old object: %w", err)
+	}
+	had := map[string]bool{}
+	for _, u := range old.images() {
+		had[u.image] = true
+	}
+	var out []imageUse
+	for _, u := range uses {
+		if !had[u.image] {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// Validate admits a workload whose every image is blessed for its namespace's environment.
+func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest) Response {
+	in, done := g.prepare(ctx, req)
+	if done != nil {
+		g.metrics.verdict("validate", verdictSkipped, done)
+		return *done
+	}
+	results, err := g.checker.Check(ctx, in.reg, in.scope.environment, distinct(in.uses))
+	if err != nil {
+		resp := Errored(http.StatusInternalServerError, fmt.Errorf("gate could not decide for namespace %s, so it refuses: %w", req.Namespace, err))
+		g.metrics.verdict("validate", verdictError, &resp)
+		return resp
+	}
+	var denials []string
+	var denied []admit.Result
+	for _, r := range results {
+		g.metrics.image(r)
+		if !r.Allowed() {
+			denials = append(denials, r.Explain())
+			denied = append(denied, r)
+		}
+	}
+	resp, verdict := g.verdict(ctx, in, denied, denials)
+	g.metrics.verdict("validate", verdict, &resp)
+	return resp
+}
+
+func (g *Guard) verdict(ctx context.Context, in *request, denied []admit.Result, denials []string) (Response, string) {
+	env := in.scope.environment
+	if env == "" {
+		env = "the default environment"
+	}
+	if len(denied) == 0 {
+		return Allowed(fmt.Sprintf("every image is blessed for %s", env)), verdictAllowed
+	}
+	if in.scope.mode == Warn {
+		warnings := make([]string, len(denials))
+		for i, d := range denials {
+			warnings[i] = "gate (warn mode, admitted): " + d
+		}
+		return Allowed("admitted in warn mode").WithWarnings(warnings...), verdictWarned
+	}
+	reason, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]
+	if glass && !in.scope.breakGlass {
+		return Denied(denialMessage(denials) + fmt.Sprintf("\n(break-glass is not allowed in namespace %s)", in.req.Namespace)), verdictDenied
+	}
+	if glass && strings.TrimSpace(reason) == "" {
+		return Denied(denialMessage(denials) + fmt.Sprintf("\n(break-glass needs a reason: set annotation %s to why)", g.cfg.BreakGlass.Annotation)), verdictDenied
+	}
+	if glass {
+		if err := g.breakGlass(ctx, in, denied, denials, reason); err != nil {
+			return Errored(http.StatusInternalServerError, fmt.Errorf("break-glass could not be recorded, so it is refused: %w", err)), verdictError
+		}
+		return Allowed("admitted by break-glass").WithWarnings(
+			fmt.Sprintf("gate: break-glass admitted this although %s; an Event records who and why", denials[0])), verdictBreakGlass
+	}
+	return Denied(denialMessage(denials)), verdictDenied
+}
+
+// denialMessage is one line per denied image, two at most.
+func denialMessage(denials []string) string {
+	shown := denials[:min(len(denials), maxDenialsShown)]
+	msg := strings.Join(shown, "\n")
+	if more := len(denials) - len(shown); more > 0 {
+		msg += fmt.Sprintf(" (and %d more images not blessed)", more)
+	}
+	return msg
+}
+
+// Mutate pins each image given by tag to the digest it resolves to, which is the digest that
+// Validate then verifies: what runs is what was checked. An image that cannot be resolved is
+// left alone, for Validate to refuse with the reason.
+func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Response {
+	if !*g.cfg.PinDigests {
+		return Allowed("digest pinning is off")
+	}
+	in, done := g.prepare(ctx, req)
+	if done != nil {
+		g.metrics.verdict("mutate", verdictSkipped, done)
+		return *done
+	}
+	var ops []PatchOperation
+	for _, u := range in.uses {
+		if strings.Contains(u.image, "@") { // a digest reference (with or without its tag): pinned already
+			continue
+		}
+		d, err := g.checker.Resolve(ctx, in.reg, u.image)
+		if err != nil {
+			g.log.Info("not pinning an image that does not resolve", "image", u.image, "err", err)
+			continue
+		}
+		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + d.DigestStr()})
+	}
+	resp := Patched(fmt.Sprintf("pinned %d images to their digests", len(ops)), ops...)
+	g.metrics.verdict("mutate", verdictAllowed, &resp)
+	return resp
+}
+
+// podKeychain reads a pod's pull secrets when a registry first asks for credentials: a
+// decision found in the cache needs none.
+type podKeychain struct {
+	cluster                   Cluster
+	namespace, serviceAccount string
+	pullSecrets               []string
+
+	once sync.Once
+	kc   authn.Keychain
+	err  error
+}
+
+func (k *podKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
+	return k.ResolveContext(context.Background(), r)
+}
+
+func (k *podKeychain) ResolveContext(ctx context.Context, r authn.Resource) (authn.Authenticator, error) {
+	k.once.Do(func() { k.kc, k.err = k.cluster.Keychain(ctx, k.namespace, k.serviceAccount, k.pullSecrets) })
+	if k.err != nil {
+		return nil, fmt.Errorf("reading the pull secrets of namespace %s: %w", k.namespace, k.err)
+	}
+	return authn.Resolve(ctx, k.kc, r)
+}

@@ -1,0 +1,156 @@
+package admission
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gatehq/gate/pkg/admit"
+	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/oci"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
+)
+
+// Paths the webhook serves.
+const (
+	ValidatePath = "/validate"
+	MutatePath   = "/mutate"
+)
+
+// Server timeouts. Reviews are small and answered within the deadline; these bound clients
+// that stall, not reviews.
+const (
+	readHeaderTimeout = 5 * time.Second
+	shutdownGrace     = 10 * time.Second
+	// registryConnsPerHost lets the verifications of one busy registry share warm connections.
+	registryConnsPerHost = 32
+)
+
+// Options is what `gate webhook` is given.
+type Options struct {
+	TrustConfig   string // gate's trust config (gate.yaml)
+	WebhookConfig string // the webhook config (webhook.yaml); "" is the defaults
+	CertFile      string // TLS certificate and key, reloaded when they change
+	KeyFile       string
+	Addr          string // the webhooks, over TLS
+	ProbeAddr     string // /healthz, /readyz and /metrics, over plain HTTP
+	Kubeconfig    string // "" inside a cluster
+	Namespace     string // the webhook's own namespace, never guarded
+	Instance      string // this replica's name, in the Events it writes
+	// InsecureRegistry allows plain HTTP to registries not on loopback.
+	InsecureRegistry bool
+	Log              *slog.Logger
+}
+
+// Run serves the webhook until ctx is done.
+func Run(ctx context.Context, o Options) error {
+	trust, err := config.Load(ctx, o.TrustConfig)
+	if err != nil {
+		return err
+	}
+	cfg, err := LoadConfig(o.WebhookConfig)
+	if err != nil {
+		return err
+	}
+	if err := cfg.CheckAgainst(trust); err != nil {
+		return fmt.Errorf("%s: %w", o.WebhookConfig, err)
+	}
+	checker, err := admit.NewChecker(trust, admit.WithCacheSize(cfg.Cache.Size),
+		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline))
+	if err != nil {
+		return err
+	}
+	rc, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
+	if err != nil {
+		return fmt.Errorf("reading the Kubernetes client config: %w", err)
+	}
+	client, err := kubernetes.NewForConfig(rc)
+	if err != nil {
+		return fmt.Errorf("making the Kubernetes client: %w", err)
+	}
+	cluster := NewKubeCluster(ctx, client, o.Instance)
+	certs, err := NewCertReloader(o.CertFile, o.KeyFile, o.Log)
+	if err != nil {
+		return err
+	}
+	metrics := NewMetrics(checker.Cached)
+	transport := remote.DefaultTransport.(*http.Transport).Clone()
+	transport.ResponseHeaderTimeout = cfg.Deadline
+	transport.MaxIdleConnsPerHost = registryConnsPerHost
+	regOpts := []oci.Option{oci.WithTransport(transport)}
+	if o.InsecureRegistry {
+		regOpts = append(regOpts, oci.WithInsecure())
+	}
+	guard := NewGuard(cfg, checker, cluster, WithOwnNamespace(o.Namespace), WithLogger(o.Log),
+		WithMetrics(metrics), WithRegistryOptions(regOpts...))
+
+	webhooks := &http.Server{
+		Addr: o.Addr, Handler: guard.Mux(), ReadHeaderTimeout: readHeaderTimeout,
+		TLSConfig: &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
+		ErrorLog:  slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
+	}
+	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced), ReadHeaderTimeout: readHeaderTimeout}
+	o.Log.Info("serving gate's admission webhook", "addr", o.Addr, "probes", o.ProbeAddr,
+		"mode", cfg.Mode, "pinDigests", *cfg.PinDigests, "deadline", cfg.Deadline)
+	return serve(ctx, webhooks, probes)
+}
+
+// Mux routes the validating and mutating webhooks to g, under g's deadline.
+func (g *Guard) Mux() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle(ValidatePath, &Endpoint{Handler: HandlerFunc(g.Validate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("validate")})
+	mux.Handle(MutatePath, &Endpoint{Handler: HandlerFunc(g.Mutate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("mutate")})
+	return mux
+}
+
+func probeMux(m *Metrics, ready func() bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, _ *http.Request) {
+		if !ready() {
+			http.Error(w, "namespaces not yet read from the API server", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	mux.Handle("/metrics", promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{}))
+	return mux
+}
+
+// serve runs the webhook server over TLS and the probe server until ctx is done or either fails.
+func serve(ctx context.Context, webhooks, probes *http.Server) error {
+	errs := make(chan error, 2)
+	listen := func(s *http.Server, tls bool) {
+		ln, err := net.Listen("tcp", s.Addr)
+		if err != nil {
+			errs <- fmt.Errorf("listening on %s: %w", s.Addr, err)
+			return
+		}
+		if tls {
+			err = s.ServeTLS(ln, "", "")
+		} else {
+			err = s.Serve(ln)
+		}
+		if !errors.Is(err, http.ErrServerClosed) {
+			errs <- err
+		}
+	}
+	go listen(webhooks, true)
+	go listen(probes, false)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errs:
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	return errors.Join(err, webhooks.Shutdown(shutdown), probes.Shutdown(shutdown))
+}

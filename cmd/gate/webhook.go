@@ -1,0 +1,41 @@
+package main
+
+import (
+	"log/slog"
+	"os"
+
+	"github.com/gatehq/gate/admission"
+	"github.com/spf13/cobra"
+)
+
+func newWebhook() *cobra.Command {
+	var o admission.Options
+	cmd := &cobra.Command{
+		Use:   "webhook",
+		Short: "Serve the Kubernetes admission webhook: admit only blessed images, pin tags to digests",
+		Long: `Serve gate's validating (` + admission.ValidatePath + `) and mutating (` + admission.MutatePath + `)
+admission webhooks over TLS, and /healthz, /readyz and /metrics over plain HTTP.
+Every image of a Pod, or of a workload's pod template, in a namespace that opts in
+must be blessed for that namespace's environment. The webhook config file says which
+namespaces, environments and mode apply; see charts/gate and README.md.`,
+		Example: `  gate webhook --config /etc/gate/gate.yaml --webhook-config /etc/gate/webhook.yaml \
+    --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			return admission.Run(cmd.Context(), o)
+		},
+	}
+	configFlag(cmd, &o.TrustConfig)
+	f := cmd.Flags()
+	f.StringVar(&o.WebhookConfig, "webhook-config", "", "webhook config file: namespaces, environments, mode, break-glass (default: the defaults)")
+	f.StringVar(&o.CertFile, "tls-cert", "tls.crt", "TLS certificate (PEM), reloaded when it changes")
+	f.StringVar(&o.KeyFile, "tls-key", "tls.key", "TLS private key (PEM), reloaded when it changes")
+	f.StringVar(&o.Addr, "addr", ":8443", "address of the webhooks (TLS)")
+	f.StringVar(&o.ProbeAddr, "probe-addr", ":8080", "address of /healthz, /readyz and /metrics (plain HTTP)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster config)")
+	f.StringVar(&o.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "the webhook's own namespace, never guarded (or $POD_NAMESPACE)")
+	f.StringVar(&o.Instance, "instance", os.Getenv("POD_NAME"), "this replica's name, in the Events it writes (or $POD_NAME)")
+	f.BoolVar(&o.InsecureRegistry, "insecure-registry", false, "allow plain HTTP to registries not on loopback")
+	return cmd
+}

@@ -1,0 +1,201 @@
+package admit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gatehq/gate/pkg/cache"
+	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/gate"
+	"github.com/gatehq/gate/pkg/oci"
+	"github.com/google/go-containerregistry/pkg/name"
+)
+
+// Defaults, and why.
+const (
+	// DefaultCacheSize holds the decisions of a few thousand distinct images: a large cluster
+	// runs a few hundred, each decision is a few KB, so the cache stays under ~20 MB.
+	DefaultCacheSize = 4096
+	// DefaultBlessedTTL is how long a blessed decision is reused. Approvals expire and the
+	// policy reads the clock, so a decision must not live long: an image stays admitted at most
+	// this long after its last approval expired.
+	DefaultBlessedTTL = 5 * time.Minute
+	// DefaultDeniedTTL is short, so that an image blessed a moment ago (a GO just signed) is
+	// admitted on the next try, while a crash-looping controller still cannot hammer the
+	// registry with one verification per retry.
+	DefaultDeniedTTL = 15 * time.Second
+	// DefaultVerifyTimeout bounds one verification, which runs on after the reviews that asked
+	// for it gave up, so that its answer serves the next review.
+	DefaultVerifyTimeout = 8 * time.Second
+)
+
+// parsedTTL is how long a parsed digest reference is kept: its meaning never changes, so only
+// the cache's size bounds it.
+const parsedTTL = 24 * time.Hour
+
+// Checker decides images against a trust config. It is safe for concurrent use. The clients
+// given to one Checker must parse references alike (all WithInsecure, or none).
+type Checker struct {
+	cfg        *config.Config
+	size       int
+	decisions  *cache.Cache[string, *gate.Decision]
+	resolving  *cache.Cache[string, name.Digest] // merges concurrent resolutions; keeps nothing
+	parsed     *cache.Cache[string, name.Digest] // digest references as written, parsed once
+	blessedTTL time.Duration
+	deniedTTL  time.Duration
+	timeout    time.Duration
+	now        func() time.Time
+
+	verifications atomic.Int64
+}
+
+// Option configures a Checker.
+type Option func(*Checker)
+
+// WithCacheSize bounds how many decisions are kept.
+func WithCacheSize(n int) Option { return func(c *Checker) { c.size = n } }
+
+// WithTTL sets how long blessed and denied decisions are reused (zero: not kept).
+func WithTTL(blessed, denied time.Duration) Option {
+	return func(c *Checker) { c.blessedTTL, c.deniedTTL = blessed, denied }
+}
+
+// WithVerifyTimeout bounds one verification.
+func WithVerifyTimeout(d time.Duration) Option { return func(c *Checker) { c.timeout = d } }
+
+// WithClock sets the clock that policies and cache expiry read.
+func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = now } }
+
+// NewChecker returns a Checker deciding with cfg.
+func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
+	c := &Checker{cfg: cfg, blessedTTL: DefaultBlessedTTL, deniedTTL: DefaultDeniedTTL, timeout: DefaultVerifyTimeout, now: time.Now, size: DefaultCacheSize}
+	for _, o := range opts {
+		o(c)
+	}
+	if c.timeout <= 0 {
+		return nil, fmt.Errorf("verify timeout %s: must be positive", c.timeout)
+	}
+	if c.blessedTTL < 0 || c.deniedTTL < 0 {
+		return nil, fmt.Errorf("cache ttl (%s blessed, %s denied): must not be negative", c.blessedTTL, c.deniedTTL)
+	}
+	var err error
+	if c.decisions, err = cache.New[string, *gate.Decision](c.size, c.now); err != nil {
+		return nil, fmt.Errorf("making the decision cache: %w", err)
+	}
+	c.resolving, _ = cache.New[string, name.Digest](1, c.now)
+	c.parsed, _ = cache.New[string, name.Digest](c.size, c.now)
+	return c, nil
+}
+
+// Result is the answer for one image.
+type Result struct {
+	// Image is the reference as the workload wrote it.
+	Image string
+	// Digest is the digest that was verified; empty when the image could not be resolved.
+	Digest name.Digest
+	// Decision is nil when Err is set.
+	Decision *gate.Decision
+	// Err means the image could not be decided; callers must refuse it.
+	Err error
+	// Outcome says whether the decision was cached, shared with a concurrent check, or computed.
+	Outcome cache.Outcome
+}
+
+// Allowed reports whether the image is blessed. An error is never allowed.
+func (r Result) Allowed() bool { return r.Err == nil && r.Decision != nil && r.Decision.Allowed }
+
+// Verifications returns how many verifications this Checker has started (cache misses).
+func (c *Checker) Verifications() int64 { return c.verifications.Load() }
+
+// Cached returns how many decisions are kept.
+func (c *Checker) Cached() int { return c.decisions.Len() }
+
+// Registry returns the client to reach registries with. It is called only when a registry must
+// be asked: an image whose decision is cached needs no client, and no credentials.
+type Registry func() *oci.Client
+
+// Client returns a Registry that is always client.
+func Client(client *oci.Client) Registry { return func() *oci.Client { return client } }
+
+// Check decides each of images in env (the trust config's default for ""), all in parallel,
+// with the registry client of reg, and returns one Result per image in order. An
+// environment the trust config does not have is an error.
+func (c *Checker) Check(ctx context.Context, reg Registry, env string, images []string) ([]Result, error) {
+	e, err := c.cfg.Environment(env)
+	if err != nil {
+		return nil, err
+	}
+	results := make([]Result, len(images))
+	if len(images) == 1 { // the common Pod: no goroutine to pay for
+		results[0] = c.check(ctx, reg, e, images[0])
+		return results, nil
+	}
+	var wg sync.WaitGroup
+	for i, img := range images {
+		wg.Go(func() { results[i] = c.check(ctx, reg, e, img) })
+	}
+	wg.Wait()
+	return results, nil
+}
+
+func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment, image string) Result {
+	r := Result{Image: image}
+	r.Digest, r.Err = c.Resolve(ctx, reg, image)
+	if r.Err != nil {
+		return r
+	}
+	key := e.Name + "\x00" + e.Policy.Version() + "\x00" + r.Digest.String()
+	r.Decision, r.Outcome, r.Err = c.decisions.Do(ctx, key, func(ctx context.Context) (*gate.Decision, time.Duration, error) {
+		c.verifications.Add(1)
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		d, err := gate.Verify(ctx, reg(), c.cfg, e.Name, r.Digest.String(), c.now())
+		if err != nil {
+			return nil, 0, err
+		}
+		if d.Allowed {
+			return d, c.blessedTTL, nil
+		}
+		return d, c.deniedTTL, nil
+	})
+	r.Err = explainTimeout(ctx, r.Err)
+	return r
+}
+
+// Resolve returns the digest image names, asking the registry only for a tag; concurrent
+// resolutions of the same tag are merged into one request. Tags are not cached: a tag that
+// moves must be seen to move.
+func (c *Checker) Resolve(ctx context.Context, reg Registry, image string) (name.Digest, error) {
+	// Parsing a reference is a tenth of a review whose decision is cached: parse each once.
+	if d, ok := c.parsed.Get(image); ok {
+		return d, nil
+	}
+	client := reg()
+	ref, err := client.ParseReference(image)
+	if err != nil {
+		return name.Digest{}, err
+	}
+	if d, ok := ref.(name.Digest); ok {
+		c.parsed.Set(image, d, parsedTTL)
+		return d, nil
+	}
+	d, _, err := c.resolving.Do(ctx, ref.Name(), func(ctx context.Context) (name.Digest, time.Duration, error) {
+		ctx, cancel := context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+		d, err := client.Resolve(ctx, ref.Name())
+		return d, 0, err
+	})
+	return d, explainTimeout(ctx, err)
+}
+
+// explainTimeout turns a caller's expired deadline into a reason a person reads.
+func explainTimeout(ctx context.Context, err error) error {
+	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+		return fmt.Errorf("no answer from the registry before the deadline: %w", err)
+	}
+	return err
+}
