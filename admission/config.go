@@ -66,6 +66,9 @@ type Config struct {
 	BreakGlass BreakGlass `yaml:"breakGlass"`
 	// Cache bounds the decisions kept.
 	Cache CacheConfig `yaml:"cache"`
+	// Records, when set, is a file to which the record of every verification
+	// is appended as a JSON line (see gate policy diff --records).
+	Records string `yaml:"records"`
 }
 
 // NamespaceConfig is what one namespace gets.

@@ -13,6 +13,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/oci"
+	"github.com/gatehq/gate/pkg/record"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/kubernetes"
@@ -63,8 +64,17 @@ func Run(ctx context.Context, o Options) error {
 	if err := cfg.CheckAgainst(trust); err != nil {
 		return fmt.Errorf("%s: %w", o.WebhookConfig, err)
 	}
-	checker, err := admit.NewChecker(trust, admit.WithCacheSize(cfg.Cache.Size),
-		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline))
+	opts := []admit.Option{admit.WithCacheSize(cfg.Cache.Size),
+		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline)}
+	if cfg.Records != "" {
+		w, err := record.Open(cfg.Records)
+		if err != nil {
+			return err
+		}
+		defer w.Close()
+		opts = append(opts, admit.WithRecords(w))
+	}
+	checker, err := admit.NewChecker(trust, opts...)
 	if err != nil {
 		return err
 	}

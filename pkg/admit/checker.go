@@ -12,6 +12,7 @@ import (
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/oci"
+	"github.com/gatehq/gate/pkg/record"
 	"github.com/google/go-containerregistry/pkg/name"
 )
 
@@ -49,6 +50,7 @@ type Checker struct {
 	deniedTTL  time.Duration
 	timeout    time.Duration
 	now        func() time.Time
+	records    *record.Writer // nil: decisions are not recorded
 
 	verifications atomic.Int64
 }
@@ -66,6 +68,10 @@ func WithTTL(blessed, denied time.Duration) Option {
 
 // WithVerifyTimeout bounds one verification.
 func WithVerifyTimeout(d time.Duration) Option { return func(c *Checker) { c.timeout = d } }
+
+// WithRecords appends the record of every verification to w. A decision
+// that cannot be recorded is not made: the image is refused with that error.
+func WithRecords(w *record.Writer) Option { return func(c *Checker) { c.records = w } }
 
 // WithClock sets the clock that policies and cache expiry read.
 func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = now } }
@@ -156,6 +162,11 @@ func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment
 		d, err := gate.Verify(ctx, reg(), c.cfg, e.Name, r.Digest.String(), c.now())
 		if err != nil {
 			return nil, 0, err
+		}
+		if c.records != nil {
+			if err := c.records.Append(record.Of(d, "admission")); err != nil {
+				return nil, 0, err
+			}
 		}
 		if d.Allowed {
 			return d, c.blessedTTL, nil

@@ -3,6 +3,7 @@ package admit_test
 import (
 	"context"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/gatehq/gate/pkg/cache"
+	"github.com/gatehq/gate/pkg/record"
 )
 
 func newChecker(t *testing.T, f *admittest.Fixture, opts ...admit.Option) *admit.Checker {
@@ -263,5 +265,57 @@ func TestCheckRefusesWhenTheRegistryFails(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestCheckRecordsEveryVerification(t *testing.T) {
+	f := admittest.New(t)
+	_, blessed := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, blessed.String())
+	_, bare := f.Image(t, "shop/web", "2.0")
+	path := filepath.Join(t.TempDir(), "records.jsonl")
+	w, err := record.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	c := newChecker(t, f, admit.WithRecords(w))
+	for range 2 { // the second check of each is a cache hit: the same decision, not recorded again
+		if _, err := c.Check(context.Background(), admit.Client(f.Client), admittest.Production, []string{blessed.String(), bare.String()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	entries, err := record.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]bool{}
+	for _, e := range entries {
+		if e.Record.Origin != "admission" {
+			t.Errorf("record origin %q, want admission", e.Record.Origin)
+		}
+		got[e.Record.Digest] = e.Record.Allowed
+	}
+	if len(entries) != 2 || !got[blessed.DigestStr()] || got[bare.DigestStr()] {
+		t.Fatalf("want one record per verification (blessed and not), got %d: %v", len(entries), got)
+	}
+}
+
+func TestCheckRefusesWhatItCannotRecord(t *testing.T) {
+	f := admittest.New(t)
+	_, d := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, d.String())
+	w, err := record.Open(filepath.Join(t.TempDir(), "records.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Close() // every append now fails
+	c := newChecker(t, f, admit.WithRecords(w))
+	rs, err := c.Check(context.Background(), admit.Client(f.Client), admittest.Production, []string{d.String()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Allowed() || rs[0].Err == nil {
+		t.Fatalf("a decision that could not be recorded was made: %+v", rs[0])
 	}
 }
