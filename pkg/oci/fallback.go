@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -226,7 +227,7 @@ func descriptorOf(raw []byte) (*v1.Descriptor, error) {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		return nil, fmt.Errorf("reading referrer manifest: %w", err)
 	}
-	h, size, err := v1.SHA256(bytesReader(raw))
+	h, size, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
 		return nil, err
 	}

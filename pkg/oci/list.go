@@ -1,7 +1,6 @@
 package oci
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -152,5 +151,3 @@ func (c *Client) Fetch(ctx context.Context, subject name.Digest, a Attestation) 
 	}
 	return b, nil
 }
-
-func bytesReader(b []byte) io.Reader { return bytes.NewReader(b) }

@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -82,7 +83,7 @@ func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, p
 	if err != nil {
 		return v1.Hash{}, err
 	}
-	h, _, err := v1.SHA256(bytesReader(raw))
+	h, _, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
 		return v1.Hash{}, err
 	}
