@@ -26,6 +26,9 @@ func newApprove() *cobra.Command {
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.Decision = strings.ToUpper(decision)
+			if err := a.Check(); err != nil {
+				return err
+			}
 			signer, err := sign.LoadKeyFromEnv(key)
 			if err != nil {
 				return err

@@ -170,3 +170,19 @@ func TestPolicyTestFailsOnAFailingTest(t *testing.T) {
 		t.Fatalf("a failing Rego test: exit 0:\n%s", out)
 	}
 }
+
+func TestBadApprovalIsRefusedBeforeTheKeyIsRead(t *testing.T) {
+	t.Setenv("COSIGN_PASSWORD", "") // unset would fail on the key; the input must fail first
+	for _, tc := range []struct{ desc, flag, value, want string }{
+		{"decision neither go nor nogo", "--decision", "maybe", `decision "MAYBE"`},
+		{"expiry in the past", "--expires", "-1h", "in the past"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			args := []string{"approve", "127.0.0.1:1/team/app:1.0", "--key", "/nonexistent.key", "--role", "qa", "--decision", "go", "--reason", "ok", tc.flag, tc.value}
+			code, out := run(t, args...)
+			if code != exitUndecided || !strings.Contains(out, tc.want) {
+				t.Fatalf("exit %d, want %d with %q in:\n%s", code, exitUndecided, tc.want, out)
+			}
+		})
+	}
+}

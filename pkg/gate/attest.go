@@ -70,19 +70,27 @@ type Approval struct {
 	Waivers  []string
 }
 
-// Approve signs a stakeholder's decision about the image ref names.
-func Approve(ctx context.Context, c *oci.Client, s *sign.Signer, ref string, a Approval, now time.Time) (*Attested, error) {
+// Check says what is wrong with a, before anything is signed.
+func (a Approval) Check() error {
 	if a.Decision != attestations.DecisionGo && a.Decision != attestations.DecisionNoGo {
-		return nil, fmt.Errorf("decision %q: must be %s or %s", a.Decision, attestations.DecisionGo, attestations.DecisionNoGo)
+		return fmt.Errorf("decision %q: must be %s or %s", a.Decision, attestations.DecisionGo, attestations.DecisionNoGo)
 	}
 	if a.Role == "" {
-		return nil, fmt.Errorf("an approval needs the role it is given in")
+		return fmt.Errorf("an approval needs the role it is given in")
 	}
 	if a.Reason == "" {
-		return nil, fmt.Errorf("an approval needs a reason")
+		return fmt.Errorf("an approval needs a reason")
 	}
 	if a.Expires < 0 {
-		return nil, fmt.Errorf("expiry %s is in the past", a.Expires)
+		return fmt.Errorf("expiry %s is in the past", a.Expires)
+	}
+	return nil
+}
+
+// Approve signs a stakeholder's decision about the image ref names.
+func Approve(ctx context.Context, c *oci.Client, s *sign.Signer, ref string, a Approval, now time.Time) (*Attested, error) {
+	if err := a.Check(); err != nil {
+		return nil, err
 	}
 	d, err := c.Resolve(ctx, ref)
 	if err != nil {
