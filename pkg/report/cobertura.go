@@ -5,7 +5,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"io"
-	"math"
 	"strconv"
 
 	"github.com/gatehq/gate/attestations"
@@ -14,8 +13,8 @@ import (
 // parseCobertura reads Cobertura XML. Its totals are the root's lines-covered
 // and lines-valid, which gcovr, coverage.py and Cobertura itself write; when
 // they are missing they are counted from the <line> elements of each <class>
-// (not of its methods, which repeat them), and the percent falls back on
-// line-rate only when there are no lines to count.
+// (not of its methods, which repeat them). A report with no lines to count
+// is refused, whatever its line-rate says.
 func parseCobertura(data []byte) (*attestations.Coverage, error) {
 	dec := xml.NewDecoder(bytes.NewReader(data))
 	c := &attestations.Coverage{Format: string(Cobertura), Unit: "lines"}
@@ -37,6 +36,9 @@ func parseCobertura(data []byte) (*attestations.Coverage, error) {
 		}
 		switch el := tok.(type) {
 		case xml.StartElement:
+			if len(path) == MaxNesting {
+				return nil, tooDeep(dec)
+			}
 			path = append(path, el.Name.Local)
 			line, _ := dec.InputPos()
 			switch {
@@ -75,8 +77,8 @@ func parseCobertura(data []byte) (*attestations.Coverage, error) {
 	for _, n := range counts {
 		if v, ok := root[n.attr]; ok {
 			var err error
-			if *n.into, err = strconv.Atoi(v); err != nil || *n.into < 0 {
-				return nil, atLine(rootLine, "%s %q is not a count", n.attr, v)
+			if *n.into, err = parseCount(v); err != nil {
+				return nil, atLine(rootLine, "%s: %v", n.attr, err)
 			}
 		}
 	}
@@ -87,15 +89,15 @@ func parseCobertura(data []byte) (*attestations.Coverage, error) {
 		return nil, atLine(rootLine, "more covered than valid: lines %d/%d, branches %d/%d",
 			c.Covered, c.Total, c.BranchesCovered, c.BranchesTotal)
 	}
+	if c.Total == 0 {
+		// line-rate alone is a claim with nothing under it: a report of no
+		// lines says line-rate="1" as readily as "0".
+		return nil, &ParseError{Line: rootLine, Err: errNothingCovered("lines",
+			"lines-valid is 0 or missing and no class has a <line>, so its line-rate counts nothing; "+
+				"run the coverage tool over the code to measure")}
+	}
 	c.Files = len(files)
 	c.Percent = percent(c.Covered, c.Total)
-	if rate, ok := root["line-rate"]; ok && c.Total == 0 {
-		r, err := strconv.ParseFloat(rate, 64)
-		if err != nil || r < 0 || r > 1 {
-			return nil, atLine(rootLine, "line-rate %q is not a rate", rate)
-		}
-		c.Percent = math.Round(r*10000) / 100
-	}
 	return c, nil
 }
 

@@ -93,7 +93,7 @@ func TestParseFailsClosed(t *testing.T) {
 		{desc: "LCOV with a malformed DA", data: []byte("TN:\nSF:a.c\nDA:1\nend_of_record\n"), format: LCOV, line: 3, message: "DA"},
 		{desc: "LCOV cut short inside a record", data: []byte("SF:a.c\nDA:1,1\nDA:2,0\n"), format: LCOV, line: 3, message: "end_of_record"},
 		{desc: "Cobertura with lines-covered beyond lines-valid", data: []byte(`<coverage lines-covered="5" lines-valid="4"/>`), format: Cobertura, line: 1, message: "5/4"},
-		{desc: "a stage for a coverage report", data: []byte("mode: set\n"), opts: Options{Stage: "unit"}, format: GoCover, message: "stage"},
+		{desc: "a stage for a coverage report", data: []byte("mode: set\na.go:1.1,2.2 1 1\n"), opts: Options{Stage: "unit"}, format: GoCover, message: "stage"},
 		{desc: "larger than MaxReportSize", data: make([]byte, MaxReportSize+1), wantErr: ErrTooLarge},
 	}
 	for _, tt := range tests {

@@ -21,10 +21,11 @@ func parseGoCover(data []byte) (*attestations.Coverage, error) {
 		covered    bool
 	}
 	var (
-		mode   string
-		blocks = map[string]*block{} // by "file:range"
-		files  = map[string]bool{}
-		lineNo int
+		mode     string
+		modeLine int
+		blocks   = map[string]*block{} // by "file:range"
+		files    = map[string]bool{}
+		lineNo   int
 	)
 	for line := range bytes.Lines(data) {
 		lineNo++
@@ -35,7 +36,7 @@ func parseGoCover(data []byte) (*attestations.Coverage, error) {
 		if m, ok := strings.CutPrefix(text, "mode: "); ok {
 			switch {
 			case mode == "" && (m == "set" || m == "count" || m == "atomic"):
-				mode = m
+				mode, modeLine = m, lineNo
 			case m != mode:
 				// Concatenated profiles repeat the mode line; one of another
 				// mode would mix counts of different meanings.
@@ -61,6 +62,11 @@ func parseGoCover(data []byte) (*attestations.Coverage, error) {
 			b.covered = b.covered || count > 0
 		}
 	}
+	if len(blocks) == 0 {
+		return nil, &ParseError{Line: modeLine, Err: errNothingCovered("statements",
+			"the profile holds only its mode line, as go test writes for packages without statements; "+
+				"measure the packages that have code (go test -coverpkg=./... -coverprofile)")}
+	}
 	c := &attestations.Coverage{Format: string(GoCover), Unit: "statements", Files: len(files)}
 	for _, b := range blocks {
 		c.Total += b.statements
@@ -84,8 +90,8 @@ func coverBlock(text string) (file, where string, statements int, count int64, e
 	if n, _ := fmt.Sscanf(span, "%d.%d,%d.%d", &l0, &c0, &l1, &c1); n != 4 || span != fmt.Sprintf("%d.%d,%d.%d", l0, c0, l1, c1) {
 		return "", "", 0, 0, fmt.Errorf("range %q is not line.col,line.col", span)
 	}
-	if statements, err = strconv.Atoi(statementsText); err != nil || statements < 0 {
-		return "", "", 0, 0, fmt.Errorf("statement count %q is not a count", statementsText)
+	if statements, err = parseCount(statementsText); err != nil {
+		return "", "", 0, 0, fmt.Errorf("statements: %w", err)
 	}
 	if count, err = strconv.ParseInt(countText, 10, 64); err != nil || count < 0 {
 		return "", "", 0, 0, fmt.Errorf("execution count %q is not a count", countText)

@@ -41,6 +41,9 @@ func parseJUnit(data []byte, stage string) (*attestations.TestResult, error) {
 		switch el := tok.(type) {
 		case xml.StartElement:
 			depth++
+			if depth > MaxNesting {
+				return nil, tooDeep(dec)
+			}
 			switch {
 			case depth == 1:
 				rootSeen = true

@@ -87,6 +87,9 @@ func parseLCOV(data []byte) (*attestations.Coverage, error) {
 		c.BranchesCovered += covered
 		c.BranchesTotal += total
 	}
+	if c.Total == 0 {
+		return nil, errNothingCovered("lines", "no record has DA lines or an LF above 0; run the coverage tool over the code to measure")
+	}
 	if c.Covered > c.Total || c.BranchesCovered > c.BranchesTotal {
 		return nil, fmt.Errorf("more hit than found: lines %d/%d, branches %d/%d",
 			c.Covered, c.Total, c.BranchesCovered, c.BranchesTotal)
@@ -104,7 +107,7 @@ func (f *lcovFile) add(key, value string) error {
 		if len(fields) < 2 || len(fields) > 3 {
 			return fmt.Errorf("%q: want line,count[,checksum]", value)
 		}
-		line, err := count(fields[0])
+		line, err := parseCount(fields[0])
 		if err != nil {
 			return err
 		}
@@ -127,7 +130,7 @@ func (f *lcovFile) add(key, value string) error {
 		id := strings.Join(fields[:3], ",")
 		f.branches[id] = f.branches[id] || taken > 0
 	case "LF", "LH", "BRF", "BRH":
-		n, err := count(value)
+		n, err := parseCount(value)
 		if err != nil {
 			return err
 		}
@@ -143,14 +146,6 @@ func (f *lcovFile) add(key, value string) error {
 		}
 	}
 	return nil
-}
-
-func count(text string) (int, error) {
-	n, err := strconv.Atoi(text)
-	if err != nil || n < 0 {
-		return 0, fmt.Errorf("%q is not a count", text)
-	}
-	return n, nil
 }
 
 func hits[K comparable](m map[K]bool) int {

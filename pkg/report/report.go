@@ -2,6 +2,7 @@ package report
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -109,7 +110,7 @@ func Parse(name string, data []byte, opts Options) (*Report, error) {
 		return nil, pe
 	}
 	if len(data) > MaxReportSize {
-		return fail(fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(data), MaxReportSize))
+		return fail(tooLarge(int64(len(data))))
 	}
 	data = bytes.TrimPrefix(data, utf8BOM)
 	if len(bytes.TrimSpace(data)) == 0 {
@@ -118,9 +119,20 @@ func Parse(name string, data []byte, opts Options) (*Report, error) {
 	if format == "" {
 		detected, err := Detect(data)
 		if err != nil {
+			if bytes.HasPrefix(bytes.TrimLeft(data, " \t\r\n"), []byte("{")) {
+				// JSON past MaxNesting or with twin keys is told as such,
+				// not as JSON of no known format.
+				err = cmp.Or(checkJSONKeys(data), err)
+			}
 			return fail(err)
 		}
 		format = detected
+	}
+	switch format {
+	case GoTestJSON, Trivy, Grype, SARIF:
+		if err := checkJSONKeys(data); err != nil {
+			return fail(err)
+		}
 	}
 
 	var predicate any
@@ -209,6 +221,12 @@ func xmlError(dec *xml.Decoder, err error) error {
 	}
 	line, _ := dec.InputPos()
 	return &ParseError{Line: line, Err: err}
+}
+
+// tooDeep is the fault of XML that nests past MaxNesting, at dec's place.
+func tooDeep(dec *xml.Decoder) error {
+	line, _ := dec.InputPos()
+	return atLine(line, "elements nested deeper than %d levels: no report of a real tool does; regenerate it with the tool", MaxNesting)
 }
 
 // lineAt is the 1-based line of data holding byte offset.

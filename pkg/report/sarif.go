@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -121,11 +122,12 @@ func parseSARIF(data []byte) (*attestations.Vulns, error) {
 			vulns.Scanner.URI = or(driver.InformationURI, driver.Name)
 			vulns.Scanner.Version = or(driver.Version, driver.SemanticVersion)
 		}
+		rules := indexRules(driver.Rules)
 		for j, r := range *run.Results {
 			if !r.counts() {
 				continue
 			}
-			rule := r.rule(driver.Rules)
+			rule := r.rule(driver.Rules, rules)
 			normalized, scores, level, err := r.severity(rule)
 			if err != nil {
 				return nil, fmt.Errorf("runs[%d].results[%d]: %w", i, j, err)
@@ -174,9 +176,21 @@ func (r sarifResult) counts() bool {
 	return true
 }
 
-// rule is the rule r reports on, by index or else by id; nil when the driver
-// does not describe it.
-func (r sarifResult) rule(rules []sarifRule) *sarifRule {
+// indexRules maps each rule id to the first rule of rules that has it, so
+// that finding a result's rule costs the same however many rules there are.
+func indexRules(rules []sarifRule) map[string]*sarifRule {
+	byID := make(map[string]*sarifRule, len(rules))
+	for i := range rules {
+		if _, ok := byID[rules[i].ID]; !ok {
+			byID[rules[i].ID] = &rules[i]
+		}
+	}
+	return byID
+}
+
+// rule is the rule r reports on, by index or else by id (byID indexes
+// rules); nil when the driver does not describe it.
+func (r sarifResult) rule(rules []sarifRule, byID map[string]*sarifRule) *sarifRule {
 	index, id := -1, r.RuleID
 	if r.Rule != nil {
 		id = or(id, r.Rule.ID)
@@ -190,12 +204,7 @@ func (r sarifResult) rule(rules []sarifRule) *sarifRule {
 	if index >= 0 && index < len(rules) {
 		return &rules[index]
 	}
-	for i := range rules {
-		if rules[i].ID == id {
-			return &rules[i]
-		}
-	}
-	return nil
+	return byID[id]
 }
 
 // severity is r's normalized severity, the scanner's own score when its rule
@@ -241,8 +250,8 @@ func securitySeverity(raw json.RawMessage) (float64, error) {
 		text = string(raw)
 	}
 	score, err := strconv.ParseFloat(text, 64)
-	if err != nil {
-		return 0, fmt.Errorf("security-severity %s is not a number", raw)
+	if err != nil || math.IsNaN(score) || math.IsInf(score, 0) {
+		return 0, fmt.Errorf("security-severity %s is not a number; fix the rule's property, or remove it so that the result's level counts", raw)
 	}
 	return score, nil
 }

@@ -27,7 +27,7 @@ func severity(word string) (string, error) {
 // cvssSeverity ranks a CVSS base score as CVSS v3 does.
 func cvssSeverity(score float64) (string, error) {
 	switch {
-	case score < 0 || score > 10:
+	case !(score >= 0 && score <= 10): // NaN too
 		return "", fmt.Errorf("CVSS score %v is not between 0 and 10", score)
 	case score >= 9:
 		return "CRITICAL", nil
@@ -81,6 +81,9 @@ func NormalizeCosignVuln(predicate []byte) (*attestations.Vulns, error) {
 			Result  json.RawMessage `json:"result"`
 		} `json:"scanner"`
 		Metadata attestations.ScanMetadata `json:"metadata"`
+	}
+	if err := checkJSONKeys(predicate); err != nil {
+		return nil, fmt.Errorf("reading cosign vuln predicate: %w", err)
 	}
 	if err := json.Unmarshal(predicate, &cosign); err != nil {
 		return nil, fmt.Errorf("reading cosign vuln predicate: %w", err)
