@@ -44,8 +44,10 @@ type Severity struct {
 	Score  string `json:"score"`
 }
 
-// ScanMetadata says when the scan ran.
+// ScanMetadata says when the scan ran. A time the report does not give is
+// left out, not written as the zero time (year 1), which a policy comparing
+// scan and build times would read as a very old scan.
 type ScanMetadata struct {
-	ScanStartedOn  time.Time `json:"scanStartedOn"`
-	ScanFinishedOn time.Time `json:"scanFinishedOn"`
+	ScanStartedOn  time.Time `json:"scanStartedOn,omitzero"`
+	ScanFinishedOn time.Time `json:"scanFinishedOn,omitzero"`
 }
