@@ -3,7 +3,6 @@ package gate
 import (
 	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/gatehq/gate/attestations"
@@ -49,16 +48,7 @@ func attestDigest(ctx context.Context, c *oci.Client, s *sign.Signer, d name.Dig
 // ReadReport reads and parses a tool's report file. It is its own step so
 // that a report that does not parse stops everything before anything is signed.
 func ReadReport(path string, opts report.Options) (*report.Report, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading report: %w", err)
-	}
-	defer f.Close()
-	data, err := readLimited(f, report.MaxReportSize)
-	if err != nil {
-		return nil, fmt.Errorf("reading report %s: %w", path, err)
-	}
-	return report.Parse(path, data, opts)
+	return report.ReadFile(path, opts)
 }
 
 // Approval is what a stakeholder decides with `gate approve`.
