@@ -238,3 +238,13 @@ func TestReadFileReadsARealReport(t *testing.T) {
 		t.Errorf("%d findings, want 6", got)
 	}
 }
+
+func BenchmarkGoCoverChi(b *testing.B) {
+	data, _ := os.ReadFile("testdata/gocover/go-chi.cover")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("chi.cover", data, Options{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
