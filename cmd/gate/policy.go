@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/gatehq/gate/pkg/config"
@@ -14,7 +13,6 @@ import (
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 )
 
 func newPolicy() *cobra.Command {
@@ -239,31 +237,15 @@ func verifyForDiff(cmd *cobra.Command, f *diffFlags, cmp *policy.Comparison, ima
 	return cases, nil
 }
 
-// configLayout reads each environment's policy and data from the trust
-// config at path, relative to it, as config.Load does; nothing else of the
-// config is needed to decide on recorded inputs.
+// configLayout is each environment's policy and data as the trust config
+// at path names them, read by the one loader every command uses; its keys
+// and policies are not needed to decide on recorded inputs.
 func configLayout(path string) (policy.Layout, error) {
-	raw, err := os.ReadFile(path)
+	src, err := config.Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading trust config: %w", err)
+		return nil, err
 	}
-	var file config.File
-	if err := yaml.Unmarshal(raw, &file); err != nil {
-		return nil, fmt.Errorf("parsing trust config %s: %w", path, err)
-	}
-	rel := func(p string) string {
-		if p == "" || filepath.IsAbs(p) {
-			return p
-		}
-		return filepath.Join(filepath.Dir(path), p)
-	}
-	return func(env string) (string, string, error) {
-		e, ok := file.Environments[env]
-		if !ok || e.Policy == "" {
-			return "", "", fmt.Errorf("%s: no environment %q with a policy", path, env)
-		}
-		return rel(e.Policy), rel(e.Data), nil
-	}, nil
+	return src.Policy, nil
 }
 
 func writeJSON(w io.Writer, v any) error {

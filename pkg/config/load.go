@@ -1,7 +1,6 @@
 package config
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -59,26 +58,15 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// Load reads, checks and prepares the trust config at path: its keys are
-// read, its roles checked, and each environment's policy compiled.
+// Load reads the trust config at path with Read, then checks and prepares
+// it: its keys are read, its roles checked, and each environment's policy
+// compiled.
 func Load(ctx context.Context, path string) (*Config, error) {
-	raw, err := os.ReadFile(path)
+	s, err := Read(path)
 	if err != nil {
-		return nil, fmt.Errorf("reading trust config: %w", err)
+		return nil, err
 	}
-	if len(raw) > MaxFileSize {
-		return nil, &Error{File: path, Err: fmt.Errorf("larger than %d bytes", MaxFileSize)}
-	}
-	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(raw))
-	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
-		return nil, yamlError(path, err)
-	}
-	var doc yaml.Node
-	_ = yaml.Unmarshal(raw, &doc)
-	l := &loader{path: path, dir: filepath.Dir(path), doc: &doc}
-	return l.load(ctx, &f)
+	return s.loader().load(ctx, &s.File)
 }
 
 type loader struct {
