@@ -1,7 +1,7 @@
 # gate's two commands for a new user are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test unit e2e build bench
+.PHONY: demo test unit e2e build bench fuzz
 
 demo:
 	$(GO) run ./cmd/gate demo
@@ -12,7 +12,7 @@ test: unit e2e
 
 unit:
 	$(GO) vet ./...
-	$(GO) test ./...
+	$(GO) test -race ./...
 	$(GO) run ./cmd/gate policy test policies
 	$(GO) run ./cmd/gate policy lint policies
 
@@ -26,3 +26,16 @@ build:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./pkg/gate/ ./pkg/policy/
+
+# fuzz runs every fuzz target (func FuzzX in a _test.go file) for FUZZTIME
+# each, one target at a time, as go test -fuzz takes one per run; plain
+# go test runs their seeds. FUZZFLAGS=-parallel=1 uses one core.
+FUZZTIME ?= 30s
+FUZZFLAGS ?=
+fuzz:
+	@set -e; for dir in $$(grep -rl --include='*_test.go' '^func Fuzz' . | xargs -n1 dirname | sort -u); do \
+		for target in $$(grep -ho '^func Fuzz[A-Za-z0-9_]*' $$dir/*_test.go | cut -c6- | sort -u); do \
+			echo "$(GO) test -run '^$$' -fuzz '^$$target\$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$dir"; \
+			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $(FUZZFLAGS) $$dir; \
+		done; \
+	done
