@@ -179,16 +179,16 @@ func manyRulesSARIF(n int) []byte {
 }
 
 func TestSARIFWithManyRulesFindsEachRule(t *testing.T) {
-	data := manyRulesSARIF(30_000) // about 3 MB
+	data := manyRulesSARIF(10_000) // about 1 MB, which took 1.3 s before rules were indexed
 	r, err := Parse("big.sarif", data, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	found := r.Predicate.(*attestations.Vulns).Scanner.Result
-	if len(found) != 30_000 {
-		t.Fatalf("%d findings, want 30000", len(found))
+	if len(found) != 10_000 {
+		t.Fatalf("%d findings, want 10000", len(found))
 	}
-	for _, i := range []int{0, 9, 29_999} {
+	for _, i := range []int{0, 9, 9_999} {
 		want := fmt.Sprintf("%d.5", i%10)
 		if got := found[i].Severity[1].Score; found[i].ID != fmt.Sprintf("RULE-%d", i) || got != want {
 			t.Errorf("finding %d = %s scored %s, want RULE-%d scored %s", i, found[i].ID, got, i, want)
@@ -196,6 +196,7 @@ func TestSARIFWithManyRulesFindsEachRule(t *testing.T) {
 	}
 }
 
+// BenchmarkSARIFManyRules parses 3 MB of SARIF, which took 16 s before.
 func BenchmarkSARIFManyRules(b *testing.B) {
 	data := manyRulesSARIF(30_000)
 	b.SetBytes(int64(len(data)))
