@@ -3,7 +3,6 @@ package config
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -113,7 +112,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 			allowed[name] = append(allowed[name], t)
 		}
 		for i, p := range r.Keys {
-			pem, err := os.ReadFile(l.rel(p))
+			pem, err := readFile(l.rel(p), MaxKeySize)
 			if err != nil {
 				return nil, l.fail(fmt.Sprintf("%s.keys[%d]", field, i), "reading public key: %w", err)
 			}
@@ -133,7 +132,11 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	}
 	var tr root.TrustedMaterial
 	if f.TrustedRoot != "" {
-		r, err := root.NewTrustedRootFromPath(l.rel(f.TrustedRoot))
+		raw, err := readFile(l.rel(f.TrustedRoot), MaxTrustedRootSize)
+		if err != nil {
+			return nil, l.fail("trustedRoot", "reading trusted root: %w", err)
+		}
+		r, err := root.NewTrustedRootFromJSON(raw)
 		if err != nil {
 			return nil, l.fail("trustedRoot", "reading trusted root: %w", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -21,26 +22,50 @@ type Source struct {
 	doc  *yaml.Node // for the line of a field
 }
 
+// Limits on the files a trust config names, which are read whole.
+const (
+	// MaxKeySize bounds a public key file: a PEM key is under 1 KiB.
+	MaxKeySize = 64 << 10
+	// MaxTrustedRootSize bounds a Sigstore trusted root file: the public
+	// good instance's, with every log and authority it ever had, is tens of KiB.
+	MaxTrustedRootSize = 1 << 20
+)
+
+// readFile reads the file at path, refusing one larger than limit bytes by
+// its size before reading it, and reading anything else (a pipe, a device
+// such as /dev/zero) to at most one byte more.
+func readFile(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	tooLarge := fmt.Errorf("larger than %d bytes: is this the right file?", limit)
+	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > limit {
+		return nil, tooLarge
+	}
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, tooLarge
+	}
+	return b, nil
+}
+
 // Read reads the trust config at path and decodes it, refusing a file
 // larger than MaxFileSize (by its size, before reading it), a field gate
 // does not know, and a second YAML document. It reads no key and compiles no
 // policy: Load does, after Read.
 func Read(path string) (*Source, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	raw, err := readFile(path, MaxFileSize)
+	var pathErr *fs.PathError
+	switch {
+	case errors.As(err, &pathErr): // it names the file
 		return nil, fmt.Errorf("reading trust config: %w", err)
-	}
-	defer f.Close()
-	tooLarge := &Error{File: path, Err: fmt.Errorf("larger than %d bytes: a trust config is a page of YAML; is this the right file?", MaxFileSize)}
-	if info, err := f.Stat(); err == nil && info.Mode().IsRegular() && info.Size() > MaxFileSize {
-		return nil, tooLarge
-	}
-	raw, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading trust config %s: %w", path, err)
-	}
-	if len(raw) > MaxFileSize {
-		return nil, tooLarge
+	case err != nil:
+		return nil, &Error{File: path, Err: err}
 	}
 	return decode(path, raw)
 }

@@ -59,3 +59,37 @@ func TestSourcePolicy(t *testing.T) {
 		})
 	}
 }
+
+// The files a config names are read whole, so each is bounded: a key file
+// naming /dev/zero read until memory ran out.
+func TestNamedFilesAreBounded(t *testing.T) {
+	dir := t.TempDir()
+	big := filepath.Join(dir, "big.pub")
+	f, err := os.Create(big)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(100 << 20); err != nil { // sparse
+		t.Fatal(err)
+	}
+	f.Close()
+	policy, _ := filepath.Abs("../../policies")
+	env := "environments:\n  prod:\n    policy: " + policy + "\n"
+	for _, tc := range []struct{ desc, yaml, field, msg string }{
+		{"a key file of 100 MB", "roles:\n  ci:\n    keys: [big.pub]\n    maySign: [tests]\n" + env, "roles.ci.keys[0]", "larger than 65536 bytes"},
+		{"a key file that never ends", "roles:\n  ci:\n    keys: [/dev/zero]\n    maySign: [tests]\n" + env, "roles.ci.keys[0]", "larger than 65536 bytes"},
+		{"a trusted root that never ends", "roles:\n  qa:\n    identities: [{issuer: https://i, subject: a@b}]\n    maySign: [approval]\ntrustedRoot: /dev/zero\n" + env, "trustedRoot", "larger than 1048576 bytes"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			path := filepath.Join(dir, "gate.yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(t.Context(), path)
+			var cerr *Error
+			if !errors.As(err, &cerr) || cerr.Field != tc.field || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Load = %v, want an error at %s saying %q", err, tc.field, tc.msg)
+			}
+		})
+	}
+}
