@@ -62,17 +62,21 @@ func parseGoCover(data []byte) (*attestations.Coverage, error) {
 			b.covered = b.covered || count > 0
 		}
 	}
-	if len(blocks) == 0 {
-		return nil, &ParseError{Line: modeLine, Err: errNothingCovered("statements",
-			"the profile holds only its mode line, as go test writes for packages without statements; "+
-				"measure the packages that have code (go test -coverpkg=./... -coverprofile)")}
-	}
 	c := &attestations.Coverage{Format: string(GoCover), Unit: "statements", Files: len(files)}
 	for _, b := range blocks {
 		c.Total += b.statements
 		if b.covered {
 			c.Covered += b.statements
 		}
+	}
+	if c.Total == 0 {
+		what := "the profile holds only its mode line"
+		if len(blocks) > 0 {
+			what = "the profile's blocks hold no statements"
+		}
+		return nil, &ParseError{Line: modeLine, Err: errNothingCovered("statements",
+			what+", as go test writes for packages without statements; "+
+				"measure the packages that have code (go test -coverpkg=./... -coverprofile)")}
 	}
 	c.Percent = percent(c.Covered, c.Total)
 	return c, nil

@@ -50,6 +50,10 @@ func TestHostileReportsAreRefused(t *testing.T) {
 			data: "mode: atomic\n",
 		},
 		{
+			desc: "Go cover profile whose blocks hold no statements (found by FuzzGoCover)", format: GoCover, line: 1, wantErr: ErrEmpty,
+			message: "blocks hold no statements", data: "mode: set\na.go:1.1,1.2 0 1\na.go:2.1,2.2 0 0\n",
+		},
+		{
 			desc: "LCOV whose records have no lines", format: LCOV, wantErr: ErrEmpty, message: "no lines to cover",
 			data: "TN:\nSF:a.c\nLF:0\nLH:0\nend_of_record\n",
 		},
@@ -248,4 +252,50 @@ func BenchmarkGoCoverChi(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkDeepJUnit parses JUnit XML nested 19 million levels deep (about
+// 127 MB), which took 3 GiB and 69 s before nesting was bounded.
+func BenchmarkDeepJUnit(b *testing.B) {
+	const levels = 19_000_000
+	data := []byte("<testsuites>" + strings.Repeat("<a>", levels/3) + strings.Repeat("<ab>", levels/3) + strings.Repeat("<abc>", levels/3))
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := Parse("deep.xml", data, Options{}); !strings.Contains(fmt.Sprint(err), "nested deeper") {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrivyLarge parses a Trivy report of 100 copies of alpine-39's
+// findings (2.4 MB), to show the cost of the duplicate-key pass.
+func BenchmarkTrivyLarge(b *testing.B) {
+	one, err := os.ReadFile("testdata/trivy/alpine-39.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	var report map[string]any
+	if err := json.Unmarshal(one, &report); err != nil {
+		b.Fatal(err)
+	}
+	results := report["Results"].([]any)
+	for range 99 {
+		report["Results"] = append(report["Results"].([]any), results...)
+	}
+	data, _ := json.MarshalIndent(report, "", "  ")
+	b.SetBytes(int64(len(data)))
+	b.Run("Parse", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := Parse("big.json", data, Options{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("checkJSONKeys", func(b *testing.B) {
+		for b.Loop() {
+			if err := checkJSONKeys(data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
