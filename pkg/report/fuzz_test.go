@@ -21,6 +21,9 @@ import (
 func seed(f *testing.F) {
 	f.Helper()
 	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
+		if path == filepath.Join("testdata", "fuzz") {
+			return filepath.SkipDir // go test adds its own corpus
+		}
 		if err != nil || d.IsDir() {
 			return err
 		}
