@@ -111,10 +111,11 @@ func (t *Trust) bundleSigner(b *bundle.Bundle, digest string) (Signer, error) {
 // untrustedKey is the rejection of a signature no trusted key verifies,
 // saying what would make it count.
 func untrustedKey(hint string) error {
-	if hint == "" {
-		hint = "none given"
+	named := "no key hint"
+	if hint != "" {
+		named = fmt.Sprintf("key hint %q", hint)
 	}
-	return fmt.Errorf("%w: signed by a key no role holds (hint %s): if that signer is trusted, add its public key to roles.<role>.keys in gate.yaml", ErrUntrustedSigner, hint)
+	return fmt.Errorf("%w: signed by a key no role holds (%s): if that signer is trusted, add its public key to roles.<role>.keys in gate.yaml", ErrUntrustedSigner, named)
 }
 
 // keyFor returns the trusted key sig over pae verifies with, or nil.
