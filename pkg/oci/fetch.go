@@ -25,7 +25,7 @@ import (
 // caller rejects that attestation and goes on deciding. Every other error
 // from Fetch is the registry's (unreachable, too slow, refusing the
 // credentials, failing), and means the decision cannot be made.
-var ErrUnusable = errors.New("unusable attestation")
+var ErrUnusable = errors.New("unusable attestation, not counted (whoever pushed it can remove it; re-attest if it was meant to count)")
 
 // ErrOverBudget means the attestation was not read because the caller's
 // read budget was spent on others first.
