@@ -116,7 +116,9 @@ func NewTrust(keys []Key, identities []Identity, trustedRoot root.TrustedMateria
 		if trustedRoot == nil {
 			return nil, fmt.Errorf("certificate identities need a trusted root")
 		}
-		v, err := sgverify.NewVerifier(trustedRoot, sgverify.WithObserverTimestamps(1))
+		// gate parses the statement itself, once its signature has verified:
+		// sigstore-go need not build the predicate as a second tree.
+		v, err := sgverify.NewVerifier(trustedRoot, sgverify.WithObserverTimestamps(1), sgverify.WithoutStatementPredicate())
 		if err != nil {
 			return nil, fmt.Errorf("using trusted root: %w", err)
 		}
