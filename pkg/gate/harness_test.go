@@ -38,9 +38,9 @@ type harness struct {
 	// referrersAPI says whether the registry keeps referrers lists itself.
 	referrersAPI bool
 	// fault, when set, answers a request instead of the registry (nil: pass it on).
-	fault atomic.Pointer[func(*http.Request) int]
-	signers  map[string]*sign.Signer // by key name: ci, module-lead, qa, sre, sre2, stranger
-	cfg      *config.Config
+	fault   atomic.Pointer[func(*http.Request) int]
+	signers map[string]*sign.Signer // by key name: ci, module-lead, qa, sre, sre2, stranger
+	cfg     *config.Config
 }
 
 // testData configures the shipped policy: every gate on.
