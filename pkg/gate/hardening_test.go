@@ -60,6 +60,10 @@ func TestOneJunkReferrerDoesNotBlockAGoodImage(t *testing.T) {
 			l.Data = []byte(`{"b":2}`)
 			h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, nil), nil)
 		}},
+		{desc: "a fallback entry listing a manifest over the limit", fallback: true, says: "listed as", junk: func(h *harness, d name.Digest) {
+			l := h.blob(d, []byte(`{}`), bundleMT)
+			h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, nil), func(e *v1.Descriptor) { e.Size = 1 << 30 })
+		}},
 		{desc: "a fallback entry naming a manifest since deleted", fallback: true, says: "not found", junk: func(h *harness, d name.Digest) {
 			l := h.blob(d, []byte(`{}`), bundleMT)
 			dg := h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, nil), nil)

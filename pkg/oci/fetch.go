@@ -91,6 +91,14 @@ func (c *Client) Locate(ctx context.Context, subject name.Digest, a Attestation,
 	if a.Source == Legacy {
 		return Located{Blob: v1.Descriptor{Digest: a.Blob, Size: a.Size}}, nil
 	}
+	// The listing's size is charged before the request, and refused if over
+	// the limit; a listing that understates it is charged the rest after.
+	if a.ManifestSize < 0 || a.ManifestSize > maxManifestSize {
+		return Located{}, unusable("attestation manifest %s is listed as %d bytes, over the limit of %d", a.Manifest, a.ManifestSize, maxManifestSize)
+	}
+	if !budget.take(a.ManifestSize) {
+		return Located{}, ErrOverBudget
+	}
 	desc, err := remote.Get(subject.Context().Digest(a.Manifest.String()), c.remote(ctx)...)
 	if err != nil {
 		return Located{}, fetchError(fmt.Sprintf("fetching attestation manifest %s", a.Manifest), err)
@@ -98,7 +106,7 @@ func (c *Client) Locate(ctx context.Context, subject name.Digest, a Attestation,
 	if len(desc.Manifest) > maxManifestSize {
 		return Located{}, unusable("attestation manifest %s is larger than %d bytes", a.Manifest, maxManifestSize)
 	}
-	if !budget.take(int64(len(desc.Manifest))) {
+	if extra := int64(len(desc.Manifest)) - a.ManifestSize; extra > 0 && !budget.take(extra) {
 		return Located{}, ErrOverBudget
 	}
 	l, err := bundleLayer(desc.Manifest)

@@ -41,9 +41,11 @@ type Attestation struct {
 	Source        Source
 	PredicateType string
 	Manifest      v1.Hash // the referrer manifest, or the legacy .att manifest
+	// ManifestSize is the referrer manifest's size as the listing declares it.
+	ManifestSize int64
 	// Blob and Size are the envelope's layer in cosign's legacy layout, whose
 	// manifest List has read. For a referrer they are zero: what counts is the
-	// layer of the referrer manifest, which Fetch reads.
+	// layer of the referrer manifest, which Locate reads.
 	Blob v1.Hash
 	Size int64
 	// Created is when the writer says it wrote the attestation (RFC 3339,
@@ -95,7 +97,7 @@ func (c *Client) referrers(ctx context.Context, subject name.Digest) ([]Attestat
 		if !annotated && !mayBeBundle(d.ArtifactType) {
 			continue // an SBOM, a signature, anything that says it is something else
 		}
-		out = append(out, Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest, Created: d.Annotations[annotationCreated]})
+		out = append(out, Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest, ManifestSize: d.Size, Created: d.Annotations[annotationCreated]})
 	}
 	return out, nil
 }
