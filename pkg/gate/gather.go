@@ -24,14 +24,21 @@ const (
 	// maxReadBytes bounds the bytes one Gather reads from the registry: four
 	// of the largest attestation gate reads, while the bundles a policy needs
 	// are a handful of tens of KiB each. Past it, attestations are rejected
-	// unread ("over the read budget") and the decision goes on: whoever can
-	// push referrers could otherwise make a good image undecidable by
-	// flooding it (120 junk bundles of 16 MB ran past a minute; they now
-	// cost at most this). Gather reads manifests (where gate's bundles
-	// ride) before blobs, and blobs smallest first, so junk that is large
-	// is the first to go unread.
+	// unread ("over the read budget") and the decision goes on, in bounded
+	// time (120 junk bundles of 16 MB ran past a minute; they now cost at
+	// most this), instead of running into the caller's deadline. Gather
+	// reads manifests (where gate's bundles ride) before blobs, and blobs
+	// smallest first, so junk that is large is the first to go unread. An
+	// unread attestation could be a NOGO, so Decide never blesses over one:
+	// a flood can still deny an image (until the junk is removed), never
+	// admit one.
 	maxReadBytes = 4 * oci.MaxAttestationSize
 )
+
+// ErrNotRead marks an attestation Gather did not read: past the read
+// budget or past MaxAttestations. Nobody can tell what it says, so a
+// decision over evidence with one is never "blessed" (see Decide).
+var ErrNotRead = errors.New("not read")
 
 // ErrPanic means verifying one attestation panicked: a bug in gate or a
 // library it uses. It is "could not decide", never a rejection, since
@@ -63,6 +70,17 @@ type Gathered struct {
 	Rejected []Rejected
 }
 
+// NotRead counts the attestations that were rejected unread (ErrNotRead).
+func (g *Gathered) NotRead() int {
+	n := 0
+	for _, r := range g.Rejected {
+		if errors.Is(r.Err, ErrNotRead) {
+			n++
+		}
+	}
+	return n
+}
+
 // Verified is an attestation that counts as evidence, and where it was found.
 type Verified struct {
 	UsedEvidence
@@ -88,7 +106,7 @@ func (v *Verifier) Gather(ctx context.Context, d name.Digest, types []string) (*
 	g := &Gathered{Digest: d, Evidence: []Verified{}, Rejected: []Rejected{}}
 	if len(todo) > oci.MaxAttestations {
 		for _, a := range todo[oci.MaxAttestations:] {
-			g.Rejected = append(g.Rejected, rejection(a, fmt.Errorf("not read: %s has more than %d attestations of the types the policy reads, and gate reads the newest", d, oci.MaxAttestations)))
+			g.Rejected = append(g.Rejected, rejection(a, fmt.Errorf("%w: %s has more than %d attestations of the types the policy reads, and gate reads the newest", ErrNotRead, d, oci.MaxAttestations)))
 		}
 		todo = todo[:oci.MaxAttestations]
 	}
@@ -164,6 +182,9 @@ func (v *Verifier) read(ctx context.Context, d name.Digest, todo []oci.Attestati
 func attestationFault(r *result, err error) error {
 	if !errors.Is(err, oci.ErrUnusable) {
 		return err
+	}
+	if errors.Is(err, oci.ErrOverBudget) {
+		err = fmt.Errorf("%w: %w", ErrNotRead, err)
 	}
 	r.err = err
 	return nil

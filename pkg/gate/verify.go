@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gatehq/gate/pkg/config"
@@ -88,5 +89,11 @@ func Decide(ctx context.Context, e *config.Environment, g *Gathered, ref string,
 		return nil, err
 	}
 	dec.Allowed, dec.Gates, dec.Input = pd.Allowed, pd.Gates, in
+	// Fail closed: what was not read could have been a NOGO.
+	if n := g.NotRead(); n > 0 {
+		dec.Allowed = false
+		dec.Gates = append(dec.Gates, policy.Gate{Name: "evidence/unread", Reason: fmt.Sprintf(
+			"%d attestations were not read (over the read budget or the count gate reads, listed as rejected): any could be a NOGO, so nothing is blessed until the referrers that are junk are removed from the registry", n)})
+	}
 	return dec, nil
 }
