@@ -51,6 +51,10 @@ func TestOneJunkReferrerDoesNotBlockAGoodImage(t *testing.T) {
 		{desc: "an unreadable manifest", says: "unreadable", junk: func(h *harness, d name.Digest) {
 			h.putReferrer(d, h.referrerManifest(d, 5, attestations.ApprovalType, nil), nil)
 		}},
+		{desc: "a blob that is not JSON", says: "not a JSON object", junk: func(h *harness, d name.Digest) {
+			l := h.blob(d, append([]byte("\x7fELF"), make([]byte, 64<<10)...), bundleMT)
+			h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, nil), nil)
+		}},
 		{desc: "a layer of the wrong media type", says: "not a Sigstore bundle", junk: func(h *harness, d name.Digest) {
 			l := h.blob(d, []byte(`{}`), "application/octet-stream")
 			h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, nil), nil)

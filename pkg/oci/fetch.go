@@ -1,6 +1,7 @@
 package oci
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -163,7 +164,19 @@ func (c *Client) ReadBlob(ctx context.Context, subject name.Digest, d v1.Descrip
 		return nil, fetchError(fmt.Sprintf("fetching attestation %s", d.Digest), err)
 	}
 	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, d.Size+1))
+	// Bundles and envelopes are JSON objects: junk that starts otherwise is
+	// refused after its first bytes, not read to its end.
+	br := bufio.NewReader(io.LimitReader(rc, d.Size+1))
+	first, err := br.Peek(min(int(d.Size), 512))
+	if len(first) > 0 {
+		if t := bytes.TrimLeft(first, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+			return nil, unusable("attestation %s is not a JSON object, so neither a bundle nor an envelope", d.Digest)
+		}
+	}
+	if err != nil && err != io.EOF {
+		return nil, fetchError(fmt.Sprintf("reading attestation %s", d.Digest), err)
+	}
+	b, err := io.ReadAll(br)
 	if err != nil {
 		return nil, fetchError(fmt.Sprintf("reading attestation %s", d.Digest), err)
 	}
