@@ -12,6 +12,10 @@ type File struct {
 	DefaultEnvironment string `yaml:"defaultEnvironment"`
 	// Legacy, when false, stops gate from reading cosign's legacy .att tags.
 	Legacy *bool `yaml:"legacy"`
+	// MultiSubject lists the predicate types (or kinds) whose statements may
+	// name more than one subject; every other type must name exactly one.
+	// Absent, it is [provenance].
+	MultiSubject *[]string `yaml:"multiSubject"`
 }
 
 // Role is who holds a role, and what they may sign.

@@ -144,7 +144,22 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	} else if len(ids) > 0 {
 		return nil, l.fail("trustedRoot", "certificate identities are configured, so a trusted root file is needed")
 	}
-	trust, err := verify.NewTrust(keys, ids, tr, allowed)
+	var opts []verify.TrustOption
+	if f.MultiSubject != nil {
+		var types []string
+		for i, kind := range *f.MultiSubject {
+			t, ok := attestations.ResolveType(kind)
+			if !ok && !strings.Contains(kind, "://") {
+				return nil, l.fail(fmt.Sprintf("multiSubject[%d]", i), "unknown predicate type %q (use a type URI or one of %s)", kind, strings.Join(sortedKeys(attestations.Kinds), ", "))
+			}
+			if !ok {
+				t = kind
+			}
+			types = append(types, t)
+		}
+		opts = append(opts, verify.WithMultiSubject(types...))
+	}
+	trust, err := verify.NewTrust(keys, ids, tr, allowed, opts...)
 	if err != nil {
 		return nil, l.fail("roles", "%w", err)
 	}

@@ -61,6 +61,7 @@ func TestConfigMistakesSayWhere(t *testing.T) {
 		{"no environments", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n", 0, "environments", "no environments"},
 		{"environment without a policy", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\nenvironments:\n  prod:\n    data: d.json\n", 6, "environments.prod.policy", "missing"},
 		{"missing data file", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n" + env + "    data: nope.json\n", 8, "environments.prod.data", "nope.json"},
+		{"unknown kind in multiSubject", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n" + env + "multiSubject: [provenance, provenanse]\n", 8, "multiSubject[1]", `"provenanse"`},
 		{"default environment that does not exist", "roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\n" + env + "defaultEnvironment: moon\n", 8, "defaultEnvironment", `"moon"`},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {

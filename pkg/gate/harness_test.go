@@ -34,8 +34,13 @@ type harness struct {
 	dir      string
 	client   *oci.Client
 	requests atomic.Int64
-	signers  map[string]*sign.Signer // by key name: ci, module-lead, qa, sre, sre2, stranger
-	cfg      *config.Config
+	read     atomic.Int64 // response body bytes the client read
+	// referrersAPI says whether the registry keeps referrers lists itself.
+	referrersAPI bool
+	// fault, when set, answers a request instead of the registry (nil: pass it on).
+	fault   atomic.Pointer[func(*http.Request) int]
+	signers map[string]*sign.Signer // by key name: ci, module-lead, qa, sre, sre2, stranger
+	cfg     *config.Config
 }
 
 // testData configures the shipped policy: every gate on.
@@ -71,19 +76,45 @@ defaultEnvironment: test
 type countingTransport struct {
 	next http.RoundTripper
 	n    *atomic.Int64
+	read *atomic.Int64
 }
 
 func (c countingTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	c.n.Add(1)
-	return c.next.RoundTrip(r)
+	resp, err := c.next.RoundTrip(r)
+	if err == nil && c.read != nil {
+		resp.Body = &countingBody{resp.Body, c.read}
+	}
+	return resp, err
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n *atomic.Int64
+}
+
+func (b *countingBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	b.n.Add(int64(n))
+	return n, err
 }
 
 func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
 	t.Helper()
-	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(referrersAPI), registry.Logger(log.New(io.Discard, "", 0))))
+	h := &harness{t: t, dir: t.TempDir(), signers: map[string]*sign.Signer{}, referrersAPI: referrersAPI}
+	reg := registry.New(registry.WithReferrersSupport(referrersAPI), registry.Logger(log.New(io.Discard, "", 0)))
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := h.fault.Load(); f != nil {
+			if code := (*f)(r); code != 0 {
+				w.WriteHeader(code)
+				return
+			}
+		}
+		reg.ServeHTTP(w, r)
+	}))
 	t.Cleanup(srv.Close)
-	h := &harness{t: t, host: strings.TrimPrefix(srv.URL, "http://"), dir: t.TempDir(), signers: map[string]*sign.Signer{}}
-	h.client = oci.NewClient(oci.WithTransport(countingTransport{remote.DefaultTransport, &h.requests}))
+	h.host = strings.TrimPrefix(srv.URL, "http://")
+	h.client = oci.NewClient(oci.WithTransport(countingTransport{remote.DefaultTransport, &h.requests, &h.read}))
 	for name, k := range testKeys(t) {
 		h.write(name+".pub", k.pub)
 		h.signers[name] = k.signer

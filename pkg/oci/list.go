@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -19,7 +19,8 @@ const (
 	// MaxAttestationSize bounds one bundle or envelope: large test reports list
 	// tens of thousands of test names, which stays well under this.
 	MaxAttestationSize = 16 << 20
-	// MaxAttestations bounds how many attestations of one digest are considered.
+	// MaxAttestations bounds how many attestations of one digest are read;
+	// the rest are rejected, not fetched.
 	MaxAttestations = 1000
 	// maxManifestSize bounds a referrer or legacy manifest, as registries do.
 	maxManifestSize = 4 << 20
@@ -40,24 +41,45 @@ type Attestation struct {
 	Source        Source
 	PredicateType string
 	Manifest      v1.Hash // the referrer manifest, or the legacy .att manifest
-	Blob          v1.Hash // the bundle or envelope; zero if only its manifest knows it
+	// ManifestSize is the referrer manifest's size as the listing declares it.
+	ManifestSize int64
+	// Blob and Size are the envelope's layer in cosign's legacy layout, whose
+	// manifest List has read. For a referrer they are zero: what counts is the
+	// layer of the referrer manifest, which Locate reads.
+	Blob v1.Hash
+	Size int64
+	// Created is when the writer says it wrote the attestation (RFC 3339,
+	// from the listing's annotations), for reading the newest first; a hint.
+	Created string
 }
 
 // List returns the attestations stored for subject, from its referrers and
 // from cosign's legacy .att tag, looking at both at once.
 func (c *Client) List(ctx context.Context, subject name.Digest) ([]Attestation, error) {
+	return c.list(ctx, subject, true)
+}
+
+// ListReferrers returns the attestations stored as referrers of subject
+// only, without looking for cosign's legacy .att tag: one request fewer.
+func (c *Client) ListReferrers(ctx context.Context, subject name.Digest) ([]Attestation, error) {
+	return c.list(ctx, subject, false)
+}
+
+// list does not bound how many attestations it returns: refusing to read a
+// subject with too many would let anyone who can push a referrer make every
+// decision about it impossible. The caller reads those it needs first and
+// rejects the rest (MaxAttestations).
+func (c *Client) list(ctx context.Context, subject name.Digest, withLegacy bool) ([]Attestation, error) {
 	var refs, legacy []Attestation
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) { refs, err = c.referrers(gctx, subject); return err })
-	g.Go(func() (err error) { legacy, err = c.legacy(gctx, subject); return err })
+	if withLegacy {
+		g.Go(func() (err error) { legacy, err = c.legacy(gctx, subject); return err })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	all := append(refs, legacy...)
-	if len(all) > MaxAttestations {
-		return nil, fmt.Errorf("%s has %d attestations, more than the %d gate reads", subject, len(all), MaxAttestations)
-	}
-	return all, nil
+	return append(refs, legacy...), nil
 }
 
 func (c *Client) referrers(ctx context.Context, subject name.Digest) ([]Attestation, error) {
@@ -72,16 +94,20 @@ func (c *Client) referrers(ctx context.Context, subject name.Digest) ([]Attestat
 	var out []Attestation
 	for _, d := range im.Manifests {
 		_, annotated := d.Annotations[AnnotationPredicateType]
-		if !annotated && !strings.HasPrefix(d.ArtifactType, "application/vnd.dev.sigstore.bundle") {
-			continue // an SBOM, a signature, anything else that refers to the image
+		if !annotated && !mayBeBundle(d.ArtifactType) {
+			continue // an SBOM, a signature, anything that says it is something else
 		}
-		a := Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest}
-		if b, err := v1.NewHash(d.Annotations[AnnotationBundle]); err == nil {
-			a.Blob = b
-		}
-		out = append(out, a)
+		out = append(out, Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest, ManifestSize: d.Size, Created: d.Annotations[annotationCreated]})
 	}
 	return out, nil
+}
+
+// mayBeBundle says whether a referrer whose listing entry declares
+// artifactType could hold a Sigstore bundle. An entry that declares nothing,
+// or only the empty config (as go-containerregistry v0.20's fallback writer
+// lists any manifest), could be anything, and is fetched to be judged.
+func mayBeBundle(artifactType string) bool {
+	return artifactType == "" || artifactType == string(types.OCIEmptyJSON) || strings.HasPrefix(artifactType, bundleMediaTypePrefix)
 }
 
 // LegacyTag is the tag under which cosign's legacy layout keeps attestations of d.
@@ -106,48 +132,7 @@ func (c *Client) legacy(ctx context.Context, subject name.Digest) ([]Attestation
 		if l.MediaType != DSSEMediaType {
 			continue
 		}
-		out = append(out, Attestation{Source: Legacy, PredicateType: l.Annotations[legacyPredicateType], Manifest: desc.Digest, Blob: l.Digest})
+		out = append(out, Attestation{Source: Legacy, PredicateType: l.Annotations[legacyPredicateType], Manifest: desc.Digest, Blob: l.Digest, Size: l.Size})
 	}
 	return out, nil
-}
-
-// Fetch returns the bundle (or, for the legacy layout, the DSSE envelope) a
-// locates. Its content is checked against its digest as it is read.
-func (c *Client) Fetch(ctx context.Context, subject name.Digest, a Attestation) ([]byte, error) {
-	repo := subject.Context()
-	blob := a.Blob
-	if blob == (v1.Hash{}) {
-		desc, err := remote.Get(repo.Digest(a.Manifest.String()), c.remote(ctx)...)
-		if err != nil {
-			return nil, fmt.Errorf("fetching attestation manifest %s: %w", a.Manifest, classify(err))
-		}
-		if len(desc.Manifest) > maxManifestSize {
-			return nil, fmt.Errorf("attestation manifest %s is larger than %d bytes", a.Manifest, maxManifestSize)
-		}
-		var m v1.Manifest
-		if err := json.Unmarshal(desc.Manifest, &m); err != nil {
-			return nil, fmt.Errorf("reading attestation manifest %s: %w", a.Manifest, err)
-		}
-		if len(m.Layers) != 1 {
-			return nil, fmt.Errorf("attestation manifest %s has %d layers, want one bundle", a.Manifest, len(m.Layers))
-		}
-		blob = m.Layers[0].Digest
-	}
-	l, err := remote.Layer(repo.Digest(blob.String()), c.remote(ctx)...)
-	if err != nil {
-		return nil, fmt.Errorf("fetching attestation %s: %w", blob, classify(err))
-	}
-	rc, err := l.Compressed()
-	if err != nil {
-		return nil, fmt.Errorf("fetching attestation %s: %w", blob, classify(err))
-	}
-	defer rc.Close()
-	b, err := io.ReadAll(io.LimitReader(rc, MaxAttestationSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading attestation %s: %w", blob, classify(err))
-	}
-	if len(b) > MaxAttestationSize {
-		return nil, fmt.Errorf("attestation %s is larger than %d bytes", blob, MaxAttestationSize)
-	}
-	return b, nil
 }

@@ -21,8 +21,10 @@ const (
 	// AnnotationPredicateType and AnnotationContent are the ones cosign writes.
 	AnnotationPredicateType = "dev.sigstore.bundle.predicateType"
 	AnnotationContent       = "dev.sigstore.bundle.content"
-	// AnnotationBundle names the bundle's blob, which saves fetching the manifest.
-	AnnotationBundle = "dev.gatehq.bundle.digest"
+	// AnnotationBundle names the bundle's blob. gate writes it for its
+	// earlier versions, which read it; gate no longer does (see FetchWithin).
+	AnnotationBundle  = "dev.gatehq.bundle.digest"
+	annotationCreated = "org.opencontainers.image.created"
 	// legacyPredicateType is the layer annotation of cosign's legacy .att layout.
 	legacyPredicateType = "predicateType"
 )
@@ -32,7 +34,18 @@ const (
 	BundleMediaType = "application/vnd.dev.sigstore.bundle.v0.3+json"
 	// DSSEMediaType is the layer media type of cosign's legacy .att layout.
 	DSSEMediaType = "application/vnd.dsse.envelope.v1+json"
+	// bundleMediaTypePrefix begins every Sigstore bundle version's media type.
+	bundleMediaTypePrefix = "application/vnd.dev.sigstore.bundle"
 )
+
+// maxEmbeddedBundle bounds a bundle Push also embeds in its manifest (the
+// layer descriptor's data, OCI 1.1), so that a verifier reads manifest and
+// bundle in one request. Base64 makes it a third larger: a 1 MiB bundle
+// makes a manifest of about 1.4 MiB, well within the 4 MiB that registries
+// accept (distribution's default limit, which the OCI distribution spec
+// asks registries to allow at least). Larger bundles, test reports listing
+// tens of thousands of tests, cost a verifier a second request.
+const maxEmbeddedBundle = 1 << 20
 
 type manifest struct {
 	SchemaVersion int               `json:"schemaVersion"`
@@ -66,6 +79,10 @@ func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, p
 		mt, _ := l.MediaType()
 		descs[i] = v1.Descriptor{MediaType: mt, Digest: d, Size: sz}
 	}
+	// The blob is uploaded all the same: cosign and other readers fetch it.
+	if len(bundle) <= maxEmbeddedBundle {
+		descs[1].Data = bundle
+	}
 	raw, err := json.Marshal(manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
@@ -74,10 +91,10 @@ func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, p
 		Layers:        descs[1:],
 		Subject:       &v1.Descriptor{MediaType: sdesc.MediaType, Digest: sdesc.Digest, Size: sdesc.Size},
 		Annotations: map[string]string{
-			AnnotationPredicateType:            predicateType,
-			AnnotationContent:                  "dsse-envelope",
-			AnnotationBundle:                   descs[1].Digest.String(),
-			"org.opencontainers.image.created": time.Now().UTC().Format(time.RFC3339),
+			AnnotationPredicateType: predicateType,
+			AnnotationContent:       "dsse-envelope",
+			AnnotationBundle:        descs[1].Digest.String(),
+			annotationCreated:       time.Now().UTC().Format(time.RFC3339Nano),
 		},
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/gatehq/gate/attestations"
@@ -22,7 +23,7 @@ func TestCertificateIdentities(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	envelope := []byte(`{"_type":"https://in-toto.io/Statement/v1"}`)
+	envelope := makeStatement(t, digest, attestations.ApprovalType, map[string]any{"decision": "GO", "role": "qa"})
 	for _, tc := range []struct {
 		desc, subject, issuer string
 		role                  string // "" means refused
@@ -37,7 +38,7 @@ func TestCertificateIdentities(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			signer, err := trust.certSigner(entity)
+			signer, err := trust.certSigner(entity, digest)
 			if tc.role == "" {
 				if !errors.Is(err, ErrUntrustedSigner) {
 					t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
@@ -58,8 +59,21 @@ func TestCertificateIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if signer, err := trust.certSigner(entity); !errors.Is(err, ErrUntrustedSigner) {
+		signer, err := trust.certSigner(entity, digest)
+		if !errors.Is(err, ErrUntrustedSigner) {
 			t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
+		}
+		if strings.Contains(err.Error(), "%!") || !strings.Contains(err.Error(), "trustedRoot") {
+			t.Errorf("the reason must read cleanly and say what to check: %q", err)
+		}
+	})
+	t.Run("a trusted identity's statement about another digest", func(t *testing.T) {
+		entity, err := vs.Attest("qa@example.com", "https://issuer.example", makeStatement(t, otherDigest, attestations.ApprovalType, map[string]any{"decision": "GO", "role": "qa"}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if signer, err := trust.certSigner(entity, digest); !errors.Is(err, ErrWrongSubject) {
+			t.Fatalf("got %+v, %v; want a wrong-subject rejection", signer, err)
 		}
 	})
 }

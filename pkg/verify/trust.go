@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/gatehq/gate/attestations"
 	"github.com/sigstore/sigstore-go/pkg/root"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/signature"
@@ -48,6 +49,30 @@ type Trust struct {
 	identities []trustedIdentity
 	certs      *sgverify.Verifier // nil when no certificate identities are trusted
 	allowed    map[string]map[string]bool
+	// multiSubject holds the predicate types whose statements may name more
+	// than one subject; every other type must name exactly one.
+	multiSubject map[string]bool
+}
+
+// TrustOption configures a Trust.
+type TrustOption func(*Trust)
+
+// DefaultMultiSubject is the predicate types that may name several subjects
+// when the trust config says nothing: SLSA provenance names every artifact
+// one build made. Evidence gate's own verbs write (tests, scans, coverage,
+// approvals) is about one image, and a statement about [OTHER, V] must not
+// count for V.
+var DefaultMultiSubject = []string{attestations.ProvenanceType}
+
+// WithMultiSubject sets the predicate types whose statements may name more
+// than one subject, replacing DefaultMultiSubject.
+func WithMultiSubject(types ...string) TrustOption {
+	return func(t *Trust) {
+		t.multiSubject = map[string]bool{}
+		for _, pt := range types {
+			t.multiSubject[pt] = true
+		}
+	}
 }
 
 type trustedKey struct {
@@ -64,8 +89,12 @@ type trustedIdentity struct {
 // NewTrust returns the trust that keys and identities, with the predicate
 // types each role may sign (allowed), define. trustedRoot is needed only for
 // identities; it is the Sigstore trusted root their certificates chain to.
-func NewTrust(keys []Key, identities []Identity, trustedRoot root.TrustedMaterial, allowed map[string][]string) (*Trust, error) {
+func NewTrust(keys []Key, identities []Identity, trustedRoot root.TrustedMaterial, allowed map[string][]string, opts ...TrustOption) (*Trust, error) {
 	t := &Trust{byHint: map[string]*trustedKey{}, allowed: map[string]map[string]bool{}}
+	WithMultiSubject(DefaultMultiSubject...)(t)
+	for _, o := range opts {
+		o(t)
+	}
 	for role, types := range allowed {
 		t.allowed[role] = map[string]bool{}
 		for _, pt := range types {
@@ -87,7 +116,9 @@ func NewTrust(keys []Key, identities []Identity, trustedRoot root.TrustedMateria
 		if trustedRoot == nil {
 			return nil, fmt.Errorf("certificate identities need a trusted root")
 		}
-		v, err := sgverify.NewVerifier(trustedRoot, sgverify.WithObserverTimestamps(1))
+		// gate parses the statement itself, once its signature has verified:
+		// sigstore-go need not build the predicate as a second tree.
+		v, err := sgverify.NewVerifier(trustedRoot, sgverify.WithObserverTimestamps(1), sgverify.WithoutStatementPredicate())
 		if err != nil {
 			return nil, fmt.Errorf("using trusted root: %w", err)
 		}

@@ -3,9 +3,11 @@ package verify
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/gatehq/gate/attestations"
@@ -34,13 +36,20 @@ type statement struct {
 		Name   string            `json:"name"`
 		Digest map[string]string `json:"digest"`
 	} `json:"subject"`
-	PredicateType string         `json:"predicateType"`
-	Predicate     map[string]any `json:"predicate"`
+	PredicateType string          `json:"predicateType"`
+	Predicate     json.RawMessage `json:"predicate"`
 }
 
 // Bundle verifies a Sigstore bundle holding a DSSE-signed in-toto statement
 // about digest ("sha256:<hex>"). An error says why it is not evidence.
+//
+// The signature is checked over the payload's bytes before the statement
+// is parsed: parsing a large statement costs far more than hashing it, and
+// what nobody trusted signed is not worth reading.
 func (t *Trust) Bundle(raw []byte, digest string) (*Evidence, error) {
+	if !jsonObject(raw) {
+		return nil, fmt.Errorf("%w: not a JSON object, so not a Sigstore bundle", ErrMalformed)
+	}
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(raw); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -52,22 +61,40 @@ func (t *Trust) Bundle(raw []byte, digest string) (*Evidence, error) {
 	if env.GetPayloadType() != attestationsPayloadType {
 		return nil, fmt.Errorf("%w: payload type %q is not in-toto", ErrMalformed, env.GetPayloadType())
 	}
-	// Parsed before the signature is checked, only so that a statement that
-	// cannot be read is reported as such: nothing of it is used unless signed.
-	st, err := parseStatement(env.GetPayload())
+	if err := oneSignature(len(env.GetSignatures())); err != nil {
+		return nil, err
+	}
+	signer, err := t.bundleSigner(&b, digest)
 	if err != nil {
 		return nil, err
 	}
-	signer, err := t.bundleSigner(&b)
+	st, err := parseStatement(env.GetPayload())
 	if err != nil {
 		return nil, err
 	}
 	return t.check(st, digest, signer)
 }
 
-func (t *Trust) bundleSigner(b *bundle.Bundle) (Signer, error) {
+// oneSignature refuses an envelope with other than one signature, as
+// sigstore-go and cosign do: with several, which one is "the" signer is a
+// choice an attacker could make for the verifier.
+func oneSignature(n int) error {
+	if n != 1 {
+		return fmt.Errorf("%w: envelope has %d signatures, and gate reads only envelopes with exactly one: re-sign it with one key", ErrMalformed, n)
+	}
+	return nil
+}
+
+// jsonObject says whether raw could be a JSON object, cheaply: junk is
+// refused before any parser spends time on it.
+func jsonObject(raw []byte) bool {
+	raw = bytes.TrimLeft(raw, " \t\r\n")
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+func (t *Trust) bundleSigner(b *bundle.Bundle, digest string) (Signer, error) {
 	if cert := b.GetVerificationMaterial().GetCertificate(); cert != nil || b.GetVerificationMaterial().GetX509CertificateChain() != nil {
-		return t.certSigner(b)
+		return t.certSigner(b, digest)
 	}
 	// A key-signed bundle carries no certificate, log entry or timestamp to
 	// check: what is left is the DSSE signature, checked as for the legacy
@@ -75,12 +102,20 @@ func (t *Trust) bundleSigner(b *bundle.Bundle) (Signer, error) {
 	env := b.GetDsseEnvelope()
 	hint := b.GetVerificationMaterial().GetPublicKey().GetHint()
 	pae := dsse.PAE(env.GetPayloadType(), env.GetPayload())
-	for _, s := range env.GetSignatures() {
-		if k := t.keyFor(hint, s.GetSig(), pae); k != nil {
-			return k.signer, nil
-		}
+	if k := t.keyFor(hint, env.GetSignatures()[0].GetSig(), pae); k != nil {
+		return k.signer, nil
 	}
-	return Signer{}, fmt.Errorf("%w (key hint %q)", ErrUntrustedSigner, hint)
+	return Signer{}, untrustedKey(hint)
+}
+
+// untrustedKey is the rejection of a signature no trusted key verifies,
+// saying what would make it count.
+func untrustedKey(hint string) error {
+	named := "no key hint"
+	if hint != "" {
+		named = fmt.Sprintf("key hint %q", hint)
+	}
+	return fmt.Errorf("%w: signed by a key no role holds (%s): if that signer is trusted, add its public key to roles.<role>.keys in gate.yaml", ErrUntrustedSigner, named)
 }
 
 // keyFor returns the trusted key sig over pae verifies with, or nil.
@@ -93,29 +128,62 @@ func (t *Trust) keyFor(hint string, sig, pae []byte) *trustedKey {
 	return nil
 }
 
-// certSigner verifies a certificate-signed entity against the trusted root
-// and returns the trusted identity its certificate names.
-func (t *Trust) certSigner(b sgverify.SignedEntity) (Signer, error) {
-	if t.certs == nil {
-		return Signer{}, fmt.Errorf("%w: signed with a certificate, and no certificate identity is trusted", ErrUntrustedSigner)
+// certSigner verifies a certificate-signed entity about digest against the
+// trusted root, requiring its certificate to match one of the trusted
+// identities, and returns the role of the identity sigstore-go matched.
+// sigstore-go's safe policy checks the signature over the envelope before
+// it reads the statement's subjects.
+func (t *Trust) certSigner(b sgverify.SignedEntity, digest string) (Signer, error) {
+	if t.certs == nil || len(t.identities) == 0 {
+		return Signer{}, fmt.Errorf("%w: signed with a certificate, and no certificate identity is trusted: add one to roles.<role>.identities in gate.yaml", ErrUntrustedSigner)
 	}
-	res, err := t.certs.Verify(b, sgverify.NewPolicy(sgverify.WithoutArtifactUnsafe(), sgverify.WithoutIdentitiesUnsafe()))
+	alg, hexDigest, _ := strings.Cut(digest, ":")
+	sum, err := hex.DecodeString(hexDigest)
 	if err != nil {
-		return Signer{}, fmt.Errorf("%w: %w", ErrUntrustedSigner, err)
+		return Signer{}, fmt.Errorf("%w: digest %q is not hex", ErrWrongSubject, digest)
+	}
+	opts := make([]sgverify.PolicyOption, len(t.identities))
+	for i, id := range t.identities {
+		opts[i] = sgverify.WithCertificateIdentity(id.id)
+	}
+	res, err := t.certs.Verify(b, sgverify.NewPolicy(sgverify.WithArtifactDigest(alg, sum), opts...))
+	if err != nil {
+		return Signer{}, sigstoreRejection(err)
 	}
 	cert := res.Signature.Certificate
 	for _, id := range t.identities {
-		if id.id.Verify(*cert) == nil {
+		if res.VerifiedIdentity != nil && reflect.DeepEqual(*res.VerifiedIdentity, id.id) {
 			return Signer{Role: id.role, Identity: cert.Issuer + "|" + cert.SubjectAlternativeName, Name: id.name}, nil
 		}
 	}
-	return Signer{}, fmt.Errorf("%w: certificate of %s issued by %s", ErrUntrustedSigner, cert.SubjectAlternativeName, cert.Issuer)
+	// sigstore-go returns a copy of the identity it matched; not finding it
+	// among ours would be a bug, and is refused, never guessed at.
+	return Signer{}, fmt.Errorf("%w: certificate of %s issued by %s matched no identity gate knows", ErrUntrustedSigner, cert.SubjectAlternativeName, cert.Issuer)
+}
+
+// sigstoreRejection says why sigstore-go refused an entity, and what to do.
+// Some of its messages wrap a nil error ("error: %!w(<nil>)"); that noise is cut.
+func sigstoreRejection(err error) error {
+	msg := strings.ReplaceAll(err.Error(), "; error: %!w(<nil>)", "")
+	var hint string
+	switch {
+	case strings.Contains(msg, "certificate identit"):
+		hint = "if that signer is trusted, add its issuer and subject to roles.<role>.identities in gate.yaml"
+	case strings.Contains(msg, "artifact digest"):
+		return fmt.Errorf("%w: %s", ErrWrongSubject, msg)
+	default:
+		hint = "its certificate, log entry or timestamp does not check out against the trustedRoot in gate.yaml: check that file holds the CA, log and timestamp authority that signed it"
+	}
+	return fmt.Errorf("%w: %s: %s", ErrUntrustedSigner, msg, hint)
 }
 
 // Envelope verifies a bare DSSE envelope, as cosign's legacy layout stores
 // it, holding an in-toto statement about digest. Only keys verify it: the
 // legacy layout keeps certificates apart, and gate does not read them.
 func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
+	if !jsonObject(raw) {
+		return nil, fmt.Errorf("%w: not a JSON object, so not a DSSE envelope", ErrMalformed)
+	}
 	var env dsse.Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -123,25 +191,26 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 	if env.PayloadType != attestationsPayloadType {
 		return nil, fmt.Errorf("%w: payload type %q is not in-toto", ErrMalformed, env.PayloadType)
 	}
+	if err := oneSignature(len(env.Signatures)); err != nil {
+		return nil, err
+	}
 	payload, err := env.DecodeB64Payload()
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	sig, err := decodeB64(env.Signatures[0].Sig)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	k := t.keyFor(env.Signatures[0].KeyID, sig, dsse.PAE(env.PayloadType, payload))
+	if k == nil {
+		return nil, untrustedKey(env.Signatures[0].KeyID)
 	}
 	st, err := parseStatement(payload)
 	if err != nil {
 		return nil, err
 	}
-	pae := dsse.PAE(env.PayloadType, payload)
-	for _, s := range env.Signatures {
-		sig, err := decodeB64(s.Sig)
-		if err != nil {
-			continue
-		}
-		if k := t.keyFor(s.KeyID, sig, pae); k != nil {
-			return t.check(st, digest, k.signer)
-		}
-	}
-	return nil, ErrUntrustedSigner
+	return t.check(st, digest, k.signer)
 }
 
 func parseStatement(payload []byte) (*statement, error) {
@@ -152,8 +221,8 @@ func parseStatement(payload []byte) (*statement, error) {
 	if st.Type != statementV1 && st.Type != statementV01 {
 		return nil, fmt.Errorf("%w: statement type %q", ErrMalformed, st.Type)
 	}
-	if st.PredicateType == "" || st.Predicate == nil {
-		return nil, fmt.Errorf("%w: statement has no predicate", ErrMalformed)
+	if st.PredicateType == "" || len(st.Predicate) == 0 || !jsonObject(st.Predicate) {
+		return nil, fmt.Errorf("%w: statement has no predicate object", ErrMalformed)
 	}
 	return &st, nil
 }
@@ -167,7 +236,7 @@ func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, e
 	for _, s := range st.Subject {
 		if s.Digest[alg] == want {
 			about = true
-			break
+			continue
 		}
 		for a, h := range s.Digest {
 			others = append(others, a+":"+h)
@@ -176,15 +245,26 @@ func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, e
 	if !about {
 		return nil, fmt.Errorf("%w: subject %s, want %s", ErrWrongSubject, strings.Join(others, ", "), digest)
 	}
+	if len(st.Subject) != 1 && !t.multiSubject[st.PredicateType] {
+		return nil, fmt.Errorf("%w: %d subjects (%s besides this image); a %s statement must name exactly one, unless gate.yaml lists its type under multiSubject",
+			ErrSubjects, len(st.Subject), strings.Join(others, ", "), st.PredicateType)
+	}
 	if !t.Allows(signer.Role, st.PredicateType) {
-		return nil, fmt.Errorf("%w: %s (role %s) signed %s", ErrRoleNotAllowed, signer.Name, signer.Role, st.PredicateType)
+		return nil, fmt.Errorf("%w: %s (role %s) signed %s: if it should, add the type to roles.%s.maySign in gate.yaml", ErrRoleNotAllowed, signer.Name, signer.Role, st.PredicateType, signer.Role)
+	}
+	if err := attestations.Validate(st.PredicateType, st.Predicate); err != nil {
+		return nil, err
+	}
+	var predicate map[string]any
+	if err := json.Unmarshal(st.Predicate, &predicate); err != nil {
+		return nil, fmt.Errorf("%w: predicate: %w", ErrMalformed, err)
 	}
 	if st.PredicateType == attestations.ApprovalType {
-		if claimed, _ := st.Predicate["role"].(string); claimed != signer.Role {
+		if claimed, _ := predicate["role"].(string); claimed != signer.Role {
 			return nil, fmt.Errorf("%w: claims %q, signed by %s of role %s", ErrRoleClaim, claimed, signer.Name, signer.Role)
 		}
 	}
-	return &Evidence{PredicateType: st.PredicateType, Signer: signer, Predicate: st.Predicate}, nil
+	return &Evidence{PredicateType: st.PredicateType, Signer: signer, Predicate: predicate}, nil
 }
 
 const attestationsPayloadType = "application/vnd.in-toto+json"

@@ -13,7 +13,10 @@ import (
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
-const digest = "sha256:" + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"
+const (
+	digest      = "sha256:" + "ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12ab12"
+	otherDigest = "sha256:" + "cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34"
+)
 
 func newSigner(t *testing.T) (*sign.Signer, crypto.PublicKey) {
 	t.Helper()
@@ -74,8 +77,10 @@ func TestBundleAndEnvelopeChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	tests := map[string]any{"result": "PASSED"}
-	approval := func(role string) map[string]any { return map[string]any{"decision": "GO", "role": role} }
-	other := "sha256:" + "cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34cd34"
+	approval := func(role string) map[string]any {
+		return map[string]any{"decision": "GO", "role": role, "approvedAt": "2026-11-01T00:00:00Z"}
+	}
+	other := otherDigest
 	for _, tc := range []struct {
 		desc   string
 		signer *sign.Signer

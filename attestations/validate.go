@@ -1,0 +1,124 @@
+package attestations
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+
+	trv0 "github.com/in-toto/attestation/go/predicates/test_result/v0"
+	vulnsv02 "github.com/in-toto/attestation/go/predicates/vulns/v02"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+// ErrInvalidPredicate means a predicate body does not conform to its type.
+var ErrInvalidPredicate = errors.New("predicate does not conform to its type")
+
+// Validate checks predicate, the raw JSON body of a statement of
+// predicateType, against that type's schema, and names the field at fault.
+// Types gate does not know are not checked: the policy reads them as it
+// chooses. The standard types are read with the in-toto attestation
+// bindings, which refuse unknown fields and wrong JSON types, as strict
+// readers of those types will; gate's own types are read as strictly.
+func Validate(predicateType string, predicate []byte) error {
+	var err error
+	switch predicateType {
+	case TestResultType:
+		err = validateTestResult(predicate)
+	case VulnsType:
+		err = validateVulns(predicate)
+	case CoverageType:
+		err = validateCoverage(predicate)
+	case ApprovalType:
+		err = validateApproval(predicate)
+	default:
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("%w: %s: %w", ErrInvalidPredicate, predicateType, err)
+	}
+	return nil
+}
+
+func validateTestResult(raw []byte) error {
+	var p trv0.TestResult
+	if err := protojson.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	if !slices.Contains([]string{ResultPassed, ResultWarned, ResultFailed}, p.GetResult()) {
+		return fmt.Errorf("field result: %q is not one of %s, %s, %s", p.GetResult(), ResultPassed, ResultWarned, ResultFailed)
+	}
+	return nil
+}
+
+func validateVulns(raw []byte) error {
+	var p vulnsv02.Vulns
+	if err := protojson.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	if p.GetScanner().GetUri() == "" {
+		return errors.New("field scanner.uri: missing")
+	}
+	for i, r := range p.GetScanner().GetResult() {
+		if r.GetId() == "" {
+			return fmt.Errorf("field scanner.result[%d].id: missing", i)
+		}
+	}
+	return nil
+}
+
+// strictFields decodes raw into v, refusing any key that is not exactly one
+// of v's JSON field names: encoding/json alone matches keys without regard
+// to case, so {"DECISION":"GO"} would read as a decision the policy, which
+// reads keys exactly, never sees.
+func strictFields(raw []byte, v any, fields ...string) error {
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &keys); err != nil {
+		return err
+	}
+	for k := range keys {
+		if !slices.Contains(fields, k) {
+			return fmt.Errorf("field %s: unknown", k)
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	return dec.Decode(v)
+}
+
+func validateCoverage(raw []byte) error {
+	var c Coverage
+	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal"); err != nil {
+		return err
+	}
+	switch {
+	case c.Format == "":
+		return errors.New("field format: missing")
+	case c.Unit == "":
+		return errors.New("field unit: missing")
+	case c.Total < 0 || c.Covered < 0 || c.Covered > c.Total:
+		return fmt.Errorf("field covered: %d of %d is not a count within the total", c.Covered, c.Total)
+	case c.Percent < 0 || c.Percent > 100:
+		return fmt.Errorf("field percent: %v is not between 0 and 100", c.Percent)
+	case c.BranchesCovered < 0 || c.BranchesCovered > c.BranchesTotal:
+		return fmt.Errorf("field branchesCovered: %d of %d is not a count within the total", c.BranchesCovered, c.BranchesTotal)
+	}
+	return nil
+}
+
+func validateApproval(raw []byte) error {
+	var a Approval
+	if err := strictFields(raw, &a, "decision", "role", "reason", "approvedAt", "expiresAt", "reviewed", "waivers"); err != nil {
+		return err
+	}
+	switch {
+	case a.Decision != DecisionGo && a.Decision != DecisionNoGo:
+		return fmt.Errorf("field decision: %q is not %s or %s", a.Decision, DecisionGo, DecisionNoGo)
+	case a.Role == "":
+		return errors.New("field role: missing")
+	case a.ApprovedAt.IsZero():
+		return errors.New("field approvedAt: missing")
+	}
+	return nil
+}
