@@ -93,4 +93,3 @@ func roleList(roles []string) []string {
 	}
 	return roles
 }
-
