@@ -77,6 +77,9 @@ type Gate struct {
 	Name   string `json:"name"`
 	Passed bool   `json:"passed"`
 	Reason string `json:"reason"`
+	// Next says, for a failed gate, what would pass it; "" when passed or
+	// when the policy does not say.
+	Next string `json:"next,omitempty"`
 }
 
 // Policy is a compiled policy with its params, ready to evaluate many inputs
