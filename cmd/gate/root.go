@@ -45,6 +45,6 @@ Exit codes: 0 blessed (or done), 1 not blessed, 2 could not decide (error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newInit(), newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newInit(), newCheck(), newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
 	return root
 }
