@@ -6,7 +6,6 @@ import (
 	"github.com/gatehq/gate/admission"
 	"github.com/gatehq/gate/internal/check"
 	"github.com/gatehq/gate/pkg/admit"
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/spf13/cobra"
 )
 
@@ -48,7 +47,7 @@ given with --guarded are taken as guarded; kube-system never is.`,
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}

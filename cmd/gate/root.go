@@ -41,7 +41,9 @@ func newRoot() *cobra.Command {
 stakeholders' GO/NOGO) beside an image in its OCI registry, and decides with a
 Rego policy whether that evidence makes the image blessed.
 
-Exit codes: 0 blessed (or done), 1 not blessed, 2 could not decide (error).`,
+Exit codes, for every command: 0 yes (blessed, admitted, clean, done);
+1 the answer is no (not blessed, refused, failing policy tests, lint problems,
+unformatted files, flipped decisions); 2 could not decide (an error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -6,7 +6,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/spf13/cobra"
@@ -42,7 +41,7 @@ func newVerify() *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}
