@@ -97,4 +97,3 @@ func checkRole(cmd *cobra.Command, cfgPath, keyFile string, s *sign.Signer, role
 	}
 	return nil
 }
-
