@@ -101,3 +101,20 @@ func TestGenerateKeyPairOverwritesOnlyWithForce(t *testing.T) {
 		t.Errorf("the private key is %v, want 0600", info.Mode().Perm())
 	}
 }
+
+func TestVerboseLogsEachRegistryRequest(t *testing.T) {
+	c := newCLI(t)
+	code, out := run(t, "verify", c.image, "--config", c.path("gate.yaml"), "-v")
+	if code != exitNotBlessed {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	host := strings.SplitN(c.image, "/", 2)[0]
+	for _, want := range []string{"gate: GET http://" + host + "/v2/", "/referrers/sha256:", ": 200 ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("-v output lacks %q:\n%s", want, out)
+		}
+	}
+	if _, out := run(t, "verify", c.image, "--config", c.path("gate.yaml")); strings.Contains(out, "gate: GET ") {
+		t.Errorf("without -v, requests are logged:\n%s", out)
+	}
+}
