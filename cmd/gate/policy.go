@@ -18,7 +18,7 @@ import (
 )
 
 func newPolicy() *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, and diff their decisions against a git revision"}
+	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, format, and diff their decisions against a git revision"}
 	var verbose bool
 	test := &cobra.Command{
 		Use:   "test [DIR|FILE]...",
