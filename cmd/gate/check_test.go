@@ -145,6 +145,22 @@ spec:
 	if code, out := run(t, "check", "-f", ok, "--config", c.path("gate.yaml"), "--webhook-config", wh); code != exitBlessed {
 		t.Fatalf("blessed Deployment and unguarded Pod: exit %d, want 0:\n%s", code, out)
 	}
+	// In a namespace in warn mode the webhook admits with a warning: exit 0, a warning annotation.
+	warn := c.write("warn.yaml", strings.Replace(docs[1], "namespace: shop", "namespace: canary", 1))
+	wh2 := c.write("webhook-warn.yaml", "namespaces:\n  canary: {environment: production, mode: warn}\n")
+	code, out = run(t, "check", "-f", warn, "--config", c.path("gate.yaml"), "--webhook-config", wh2, "--output", "github")
+	if code != exitBlessed || !strings.Contains(out, "::warning file=") || strings.Contains(out, "::error") {
+		t.Fatalf("warn mode: exit %d, want 0 with a warning annotation:\n%s", code, out)
+	}
+	// A directory of manifests is read whole.
+	os.MkdirAll(c.path("deploy/shop"), 0o755)
+	c.write("deploy/shop/release.yaml", mustRead(t, manifest))
+	c.write("deploy/canary.yml", mustRead(t, warn))
+	c.write("deploy/README.md", "not a manifest")
+	code, out = run(t, "check", "-f", c.path("deploy"), "--config", c.path("gate.yaml"), "--webhook-config", wh, "--guarded", "canary")
+	if code != exitNotBlessed || !strings.Contains(out, "4 checked, 2 refused") {
+		t.Fatalf("a directory (canary guarded in enforce mode): exit %d, want 1 with 4 checked, 2 refused:\n%s", code, out)
+	}
 	// An image that cannot be verified: the webhook refuses it; check cannot decide: exit 2.
 	down := c.write("down.yaml", "apiVersion: v1\nkind: Pod\nmetadata: {name: p, namespace: shop}\nspec:\n  containers: [{name: a, image: 127.0.0.1:1/x:1}]\n")
 	if code, out := run(t, "check", "-f", down, "--config", c.path("gate.yaml"), "--webhook-config", wh, "--timeout", "5s"); code != exitUndecided || !strings.Contains(out, "could not be verified") {
