@@ -47,3 +47,18 @@ func TestVerifySaysWhatWouldPassEachFailedGate(t *testing.T) {
 		}
 	}
 }
+
+// Evidence signed by a key the config does not know says where the key goes.
+func TestVerifySaysWhereAnUnknownKeyGoes(t *testing.T) {
+	c := newCLI(t)
+	if code, out := run(t, "generate-key-pair", "--output-key-prefix", c.path("stranger")); code != 0 {
+		t.Fatal(out)
+	}
+	if code, out := run(t, "attest", c.image, "--key", c.path("stranger.key"), "--report", "../../pkg/gate/testdata/go-chi.cover"); code != 0 {
+		t.Fatal(out)
+	}
+	_, out := run(t, "verify", c.image, "--config", c.path("gate.yaml"))
+	if !strings.Contains(out, "next: 1 rejected for a signer "+c.path("gate.yaml")+" does not know: if the key is your signer's, add its public key to roles.<role>.keys there") {
+		t.Fatalf("no word on where the key goes:\n%s", out)
+	}
+}
