@@ -27,7 +27,7 @@ allowed if {
 	}
 }
 
-decision := {"allowed": allowed, "gates": [ranked[1] | some ranked in sort({[_rank(g.name), g] | some g in gates})]}
+decision := {"allowed": allowed, "gates": [_explained(ranked[1]) | some ranked in sort({[_rank(g.name), g] | some g in gates})]}
 
 # Gates are listed in pipeline order, then by name; a kind this list does not
 # know goes last rather than missing from the decision.

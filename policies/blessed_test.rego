@@ -117,8 +117,15 @@ decide(params, evidence) := d if {
 		with data.gate.params as params
 }
 
-# gate is the gate named name in the production decision on evidence.
-gate(name, evidence) := g if {
+# gate is the gate named name in the production decision on evidence,
+# without its next step (next_test.rego tests those).
+gate(name, evidence) := object.remove(g, ["next"]) if {
+	some g in decide(production, evidence).gates
+	g.name == name
+}
+
+# next_step is what the gate named name says would pass it.
+next_step(name, evidence) := g.next if {
 	some g in decide(production, evidence).gates
 	g.name == name
 }

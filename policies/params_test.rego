@@ -25,7 +25,8 @@ params_gate_fails(params) if {
 
 test_params_problems_are_named if {
 	d := decide(object.union(production, {"min_coverag": 80, "required_tests": "unit"}), blessed_evidence)
-	d.gates[0] == {"name": "params", "passed": false, "reason": "required_tests must be a list of stage names; unknown key \"min_coverag\""}
+	object.remove(d.gates[0], ["next"]) == {"name": "params", "passed": false, "reason": "required_tests must be a list of stage names; unknown key \"min_coverag\""}
+	d.gates[0].next == "fix the production policy data (gate.yaml environments.production.data) as the reason says; `gate policy lint POLICY_DIR` checks it against data/schema.json"
 }
 
 test_params_gate_absent_when_valid if {

@@ -24,12 +24,19 @@ func newAttest() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "attest IMAGE (--report FILE | --provenance ...) --key KEY",
 		Short: "Sign a pipeline stage's evidence about an image and store it beside the image",
-		Example: `  gate attest reg.example/app:1.4 --key ci.key --report unit.xml --stage unit
-  gate attest reg.example/app:1.4 --key ci.key --report trivy.json
-  gate attest reg.example/app:1.4 --key ci.key --report cover.out
-  gate attest reg.example/app:1.4 --key ci.key --provenance \
+		Long: `attest reads a report a pipeline stage's tool wrote, signs what it says about
+the image's digest, and stores it beside the image as an OCI referrer; or, with
+--provenance, the build's SLSA provenance from the flags.
+
+Report formats (detected from the content, or given with --format):
+` + formatHelp(),
+		Example: `  gate attest "$IMAGE" --key ci.key --report unit.xml --stage unit
+  gate attest "$IMAGE" --key ci.key --report trivy.json
+  gate attest "$IMAGE" --key ci.key --report cover.out
+  gate attest "$IMAGE" --key ci.key --provenance \
       --builder-id https://github.com/actions/runner --build-type https://github.com/acme/build@v1 \
-      --source git+https://github.com/acme/app --commit 6f1c2e0 --started 2026-11-22T10:00:00Z --finished 2026-11-22T10:05:00Z`,
+      --source git+https://github.com/acme/app --commit 6f1c2e0a9b8d7c6e5f4a3b2c1d0e9f8a7b6c5d4e \
+      --started 2026-11-22T10:00:00Z --finished 2026-11-22T10:05:00Z   # --commit: the full SHA (git rev-parse HEAD)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if (file == "") == !provenance {
@@ -39,7 +46,13 @@ func newAttest() *cobra.Command {
 			var predicateType string
 			var predicate any
 			var summary string
+			if format != "" && !knownFormat(format) {
+				return fmt.Errorf("--format %q: not a format gate reads; want one of %s", format, formatNames())
+			}
 			if provenance {
+				if err := checkCommit(build.Commit); err != nil {
+					return err
+				}
 				var err error
 				if build.Started, err = parseTime("--started", started); err != nil {
 					return err
@@ -54,6 +67,9 @@ func newAttest() *cobra.Command {
 				predicateType, predicate, summary = attestations.ProvenanceType, p, "provenance from "+build.BuilderID
 			} else {
 				r, err := gate.ReadReport(file, report.Options{Format: report.Format(format), Stage: stage})
+				if errors.Is(err, report.ErrUnknownFormat) && format == "" {
+					return fmt.Errorf("%w; if it is one of %s, say which with --format", err, formatNames())
+				}
 				if err != nil {
 					return err
 				}
@@ -80,13 +96,13 @@ func newAttest() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "cosign private key file (password from $"+sign.PasswordEnv+")")
 	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura")
-	f.StringVar(&format, "format", "", "the report's format, when detecting it from the content is not wanted")
+	f.StringVar(&format, "format", "", "the report's format, when detecting it from the content is not wanted: "+formatNames())
 	f.StringVar(&stage, "stage", "", "the pipeline stage a test report is from (unit, integration, …)")
 	f.BoolVar(&provenance, "provenance", false, "attest SLSA provenance v1 of the build, from the flags below")
 	f.StringVar(&build.BuilderID, "builder-id", "", "provenance: the builder's id")
 	f.StringVar(&build.BuildType, "build-type", "", "provenance: the build type URI")
 	f.StringVar(&build.Source, "source", "", "provenance: the source repository URI")
-	f.StringVar(&build.Commit, "commit", "", "provenance: the source commit")
+	f.StringVar(&build.Commit, "commit", "", "provenance: the source commit, in full (40 or 64 hex digits: git rev-parse HEAD)")
 	f.StringVar(&build.InvocationID, "invocation", "", "provenance: the build run's id or URL")
 	f.StringVar(&started, "started", "", "provenance: when the build started (RFC 3339)")
 	f.StringVar(&finished, "finished", "", "provenance: when the build finished (RFC 3339)")

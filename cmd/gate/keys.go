@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 
 	"github.com/gatehq/gate/pkg/sign"
@@ -10,31 +11,41 @@ import (
 )
 
 func newGenerateKeyPair() *cobra.Command {
-	var prefix string
+	var (
+		prefix string
+		force  bool
+	)
 	cmd := &cobra.Command{
 		Use:   "generate-key-pair",
-		Short: "Write PREFIX.key and PREFIX.pub in cosign's format, encrypted with $" + sign.PasswordEnv,
-		Args:  cobra.NoArgs,
+		Short: "Write PREFIX.key and PREFIX.pub in cosign's format, encrypted with $" + sign.PasswordEnv + " (or a password typed twice)",
+		Example: `  COSIGN_PASSWORD=… gate generate-key-pair --output-key-prefix qa
+  gate generate-key-pair --output-key-prefix qa --force   # replace an existing pair`,
+		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			pw, ok := os.LookupEnv(sign.PasswordEnv)
-			if !ok {
-				return fmt.Errorf("generating key pair: %w (an empty password is allowed, as cosign allows it)", sign.ErrNoPassword)
+			files := []struct {
+				path string
+				mode os.FileMode
+			}{{prefix + ".key", 0o600}, {prefix + ".pub", 0o644}}
+			for _, f := range files {
+				if _, err := os.Stat(f.path); err == nil && !force {
+					return fmt.Errorf("%s exists: not overwriting a key (--force replaces it; whatever it signed stops verifying once the config holds the new .pub)", f.path)
+				} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
+					return err
+				}
 			}
-			kp, err := sign.GenerateKeyPair([]byte(pw))
+			pw, err := password(cmd, true)
+			if err != nil {
+				return fmt.Errorf("generating key pair: %w", err)
+			}
+			kp, err := sign.GenerateKeyPair(pw)
 			if err != nil {
 				return err
 			}
-			for _, f := range []struct {
-				path string
-				data []byte
-				mode os.FileMode
-			}{{prefix + ".key", kp.PrivatePEM, 0o600}, {prefix + ".pub", kp.PublicPEM, 0o644}} {
-				if _, err := os.Stat(f.path); err == nil {
-					return fmt.Errorf("%s exists: not overwriting a key", f.path)
-				} else if !errors.Is(err, os.ErrNotExist) {
-					return err
+			for i, data := range [][]byte{kp.PrivatePEM, kp.PublicPEM} {
+				if force {
+					_ = os.Remove(files[i].path) // a new file gets the mode below
 				}
-				if err := os.WriteFile(f.path, f.data, f.mode); err != nil {
+				if err := os.WriteFile(files[i].path, data, files[i].mode); err != nil {
 					return err
 				}
 			}
@@ -43,5 +54,6 @@ func newGenerateKeyPair() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&prefix, "output-key-prefix", "cosign", "file name prefix of the key pair")
+	cmd.Flags().BoolVar(&force, "force", false, "overwrite an existing key pair")
 	return cmd
 }

@@ -166,8 +166,8 @@ func TestPolicyTestFailsOnAFailingTest(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "p.rego"), []byte("package p\n\nallow := false\n"), 0o600)
 	os.WriteFile(filepath.Join(dir, "p_test.rego"), []byte("package p_test\n\nimport data.p\n\ntest_allow if p.allow\n"), 0o600)
-	if code, out := run(t, "policy", "test", dir); code == 0 {
-		t.Fatalf("a failing Rego test: exit 0:\n%s", out)
+	if code, out := run(t, "policy", "test", dir); code != exitNotBlessed {
+		t.Fatalf("a failing Rego test: exit %d, want 1 (the answer is no):\n%s", code, out)
 	}
 }
 

@@ -16,11 +16,11 @@ import (
 )
 
 func newPolicy() *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, and diff their decisions against a git revision"}
+	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, format, and diff their decisions against a git revision"}
 	var verbose bool
 	test := &cobra.Command{
 		Use:   "test [DIR|FILE]...",
-		Short: "Run the Rego unit tests (*_test.rego) of policies, as opa test does; non-zero exit on failure",
+		Short: "Run the Rego unit tests (*_test.rego) of policies, as opa test does; exit 1 when one fails, 2 when they cannot run",
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if len(args) == 0 {
 				args = []string{"policies"}
@@ -36,11 +36,12 @@ func newPolicy() *cobra.Command {
 		},
 	}
 	test.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every test, not only failures")
-	cmd.AddCommand(test, newPolicyLint(), newPolicyDiff())
+	cmd.AddCommand(test, newPolicyLint(), newPolicyDiff(), newPolicyFmt())
 	return cmd
 }
 
-var errTestsFailed = errors.New("policy tests failed")
+// errTestsFailed exits 1: the answer (do the tests pass?) is no.
+var errTestsFailed = fmt.Errorf("policy tests failed: %w", errNotBlessed)
 
 // errProblems and errFlipped exit 1: the answer is no, as for an image not
 // blessed; the report was written already.
@@ -53,9 +54,10 @@ func newPolicyLint() *cobra.Command {
 	var output string
 	cmd := &cobra.Command{
 		Use:   "lint [DIR]",
-		Short: "Check a policy: strict compile, opa fmt format, data against data/schema.json, fails closed; exit 1 on a problem",
+		Short: "Check a policy: strict compile, format (gate policy fmt), data against data/schema.json, fails closed; exit 1 on a problem",
 		Long: `lint checks the policy in DIR (default policies):
-  - every .rego file, tests too, parses as Rego v1 and is formatted as opa fmt formats it;
+  - every .rego file, tests too, parses as Rego v1 and is formatted as gate policy fmt
+    (OPA's formatter) formats it;
   - policy and tests compile in OPA's strict mode with the builtins gate allows;
   - every params file DIR/data/*.json matches the JSON schema DIR/data/schema.json;
   - the policy fails closed: with each params file, and with none, an empty input and an
@@ -213,7 +215,7 @@ func runPolicyDiff(cmd *cobra.Command, f *diffFlags, images []string) error {
 func verifyForDiff(cmd *cobra.Command, f *diffFlags, cmp *policy.Comparison, images []string) ([]policy.Case, error) {
 	c, ctx, cancel := f.reg.client(cmd.Context())
 	defer cancel()
-	cfg, err := config.Load(ctx, f.cfgPath)
+	cfg, err := loadConfig(ctx, f.cfgPath)
 	if err != nil {
 		return nil, err
 	}

@@ -34,3 +34,20 @@ func TestPolicyLint(t *testing.T) {
 		t.Errorf("an empty directory: exit %d, want %d:\n%s", code, exitUndecided, out)
 	}
 }
+
+// A policy being started says what gate needs of it in words, not OPA's "undefined".
+func TestPolicyLintOfANewPackageSaysWhatIsMissing(t *testing.T) {
+	for _, tc := range []struct{ desc, src, want string }{
+		{"another package", "package team.release\n\nallow := false\n", "no .rego file is in package gate.blessed"},
+		{"no predicate_types", "package gate.blessed\n\nallow := false\n", "package gate.blessed has no rule predicate_types"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			dir := t.TempDir()
+			os.WriteFile(filepath.Join(dir, "p.rego"), []byte(tc.src), 0o600)
+			code, out := run(t, "policy", "lint", dir)
+			if code != exitNotBlessed || !strings.Contains(out, tc.want) || strings.Contains(out, "undefined") {
+				t.Fatalf("exit %d, want 1 with %q and no \"undefined\":\n%s", code, tc.want, out)
+			}
+		})
+	}
+}

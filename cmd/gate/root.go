@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -14,11 +15,15 @@ import (
 type registryFlags struct {
 	timeout  time.Duration
 	insecure bool
+	verbose  bool
+	errOut   func() io.Writer
 }
 
 func (f *registryFlags) register(cmd *cobra.Command) {
 	cmd.Flags().DurationVar(&f.timeout, "timeout", 60*time.Second, "give up on the registry after this long (exit 2)")
 	cmd.Flags().BoolVar(&f.insecure, "insecure-registry", false, "allow plain HTTP to registries not on loopback")
+	cmd.Flags().BoolVarP(&f.verbose, "verbose", "v", false, "log each registry request to stderr (method, URL, status, milliseconds)")
+	f.errOut = cmd.ErrOrStderr
 }
 
 // client returns a registry client and a context bounded by the timeout.
@@ -26,7 +31,7 @@ func (f *registryFlags) client(ctx context.Context) (*oci.Client, context.Contex
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	t := remote.DefaultTransport.(*http.Transport).Clone()
 	t.ResponseHeaderTimeout = f.timeout
-	opts := []oci.Option{oci.WithTransport(t)}
+	opts := []oci.Option{oci.WithTransport(&loggingTransport{next: t, out: f.errOut, verbose: f.verbose})}
 	if f.insecure {
 		opts = append(opts, oci.WithInsecure())
 	}
@@ -41,10 +46,12 @@ func newRoot() *cobra.Command {
 stakeholders' GO/NOGO) beside an image in its OCI registry, and decides with a
 Rego policy whether that evidence makes the image blessed.
 
-Exit codes: 0 blessed (or done), 1 not blessed, 2 could not decide (error).`,
+Exit codes, for every command: 0 yes (blessed, admitted, clean, done);
+1 the answer is no (not blessed, refused, failing policy tests, lint problems,
+unformatted files, flipped decisions); 2 could not decide (an error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newInit(), newCheck(), newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
 	return root
 }

@@ -2,13 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"time"
 
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/record"
+	"github.com/gatehq/gate/pkg/verify"
 	"github.com/spf13/cobra"
 )
 
@@ -42,7 +45,7 @@ func newVerify() *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}
@@ -63,7 +66,9 @@ func newVerify() *cobra.Command {
 				enc.SetIndent("", "  ")
 				err = enc.Encode(d)
 			} else {
-				err = gate.WriteText(out, d)
+				if err = gate.WriteText(out, d); err == nil {
+					_, err = io.WriteString(out, untrustedHint(d, cfgPath))
+				}
 			}
 			if err != nil {
 				return err
@@ -80,4 +85,19 @@ func newVerify() *cobra.Command {
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	cmd.Flags().StringVar(&records, "record", "", "append the decision to this decision records file (JSON lines; for gate policy diff); failing to is exit 2")
 	return cmd
+}
+
+// untrustedHint says what to do about attestations signed by keys the trust
+// config gives no role, unless their reasons already say it.
+func untrustedHint(d *gate.Decision, cfgPath string) string {
+	n := 0
+	for _, r := range d.Rejected {
+		if errors.Is(r.Err, verify.ErrUntrustedSigner) && !strings.Contains(r.Reason, "roles.") {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf("  next: %d rejected for a signer %s does not know: if the key is your signer's, add its public key to roles.<role>.keys there (gate init writes keys and a config that match)\n", n, cfgPath)
 }

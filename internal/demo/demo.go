@@ -48,10 +48,23 @@ type demo struct {
 	step    int
 }
 
+// Option changes how Run runs.
+type Option func(*options)
+
+type options struct{ keep bool }
+
+// Keep leaves the registry running after the story, with the keys and the
+// config on disk, until ctx is done, so a person can go on by hand.
+func Keep() Option { return func(o *options) { o.keep = true } }
+
 // Run starts a registry in-process, makes throwaway keys, and shows an image
 // becoming blessed, then four ways of not being blessed. It writes only to
 // w and to a temporary directory it removes.
-func Run(ctx context.Context, w io.Writer) error {
+func Run(ctx context.Context, w io.Writer, opts ...Option) error {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	dir, err := os.MkdirTemp("", "gate-demo-")
 	if err != nil {
 		return err
@@ -63,7 +76,13 @@ func Run(ctx context.Context, w io.Writer) error {
 	if err := d.setUp(ctx); err != nil {
 		return err
 	}
-	return d.story(ctx)
+	if err := d.story(ctx); err != nil || !o.keep {
+		return err
+	}
+	d.handOver()
+	<-ctx.Done()
+	d.say("\nstopping the registry and removing %s", d.dir)
+	return nil
 }
 
 func (d *demo) say(format string, args ...any) { fmt.Fprintf(d.w, format+"\n", args...) }

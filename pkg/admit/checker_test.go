@@ -46,7 +46,7 @@ func TestCheck(t *testing.T) {
 		{"blessed tag is allowed and resolved to its digest", admittest.Production, blessed, true, nil},
 		{"blessed digest is allowed", admittest.Production, blessedDigest.String(), true, nil},
 		{"missing GO names the image, environment and failed gate", admittest.Production, noSRE,
-			false, []string{noSRE, "not blessed for production", "gate approval/sre failed"}},
+			false, []string{noSRE, "not blessed for production", "gate approval/sre failed", "; next: sre has not said GO: `gate approve IMAGE --key KEY --role sre --decision go"}},
 		{"the same image is blessed where its environment asks less", admittest.Staging, noSRE, true, nil},
 		{"NOGO is refused", admittest.Production, nogo, false, []string{nogo, "NOGO", "also failed: nogo"}},
 		{"an image with no evidence lists the other failed gates", admittest.Production, f.Host + "/shop/none@sha256:" + strings.Repeat("a", 64),

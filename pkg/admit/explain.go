@@ -27,6 +27,9 @@ func (r Result) Explain() string {
 		}
 		if first == "" {
 			first = fmt.Sprintf("gate %s failed: %s", g.Name, oneLine(g.Reason, maxReason))
+			if g.Next != "" {
+				first += "; next: " + oneLine(g.Next, maxReason)
+			}
 			continue
 		}
 		failed = append(failed, g.Name)

@@ -26,6 +26,7 @@ type Config struct {
 	DefaultEnvironment string
 	// Legacy says whether to read cosign's legacy .att attestations.
 	Legacy bool
+	keys   []verify.Key // as the config names them, for KeyRole
 }
 
 // Environment is one environment with its policy prepared.
@@ -163,7 +164,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if err != nil {
 		return nil, l.fail("roles", "%w", err)
 	}
-	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy}
+	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, keys: keys}
 	if len(f.Environments) == 0 {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}

@@ -23,6 +23,9 @@ func WriteText(w io.Writer, d *Decision) error {
 			mark = "pass"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s\n", mark, g.Name, g.Reason)
+		if !g.Passed && g.Next != "" {
+			fmt.Fprintf(tw, "  \t\tnext: %s\n", g.Next)
+		}
 	}
 	if len(d.Gates) == 0 {
 		fmt.Fprintf(tw, "  FAIL\t(none)\tthe policy checked no gate, and nothing is blessed on no evidence\n")

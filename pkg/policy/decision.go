@@ -63,5 +63,10 @@ func decodeGate(v any) (Gate, error) {
 	if g.Reason, ok = obj["reason"].(string); !ok {
 		return Gate{}, fmt.Errorf("%s: reason is not a string", g.Name)
 	}
+	if next, present := obj["next"]; present {
+		if g.Next, ok = next.(string); !ok {
+			return Gate{}, fmt.Errorf("%s: next is not a string", g.Name)
+		}
+	}
 	return g, nil
 }

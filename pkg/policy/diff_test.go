@@ -45,7 +45,7 @@ func TestComparison(t *testing.T) {
 	if len(d.Flipped) != 1 || d.Flipped[0].Source != "a-flips" || !d.Flipped[0].Base.Allowed || d.Flipped[0].Head.Allowed {
 		t.Fatalf("flipped = %+v, want a-flips, blessed → not blessed", d.Flipped)
 	}
-	want := GateChange{Name: "coverage", Base: &Gate{"coverage", true, "coverage 82% meets 80%"}, Head: &Gate{"coverage", false, "coverage 82% is below 85%"}}
+	want := GateChange{Name: "coverage", Base: &Gate{Name: "coverage", Passed: true, Reason: "coverage 82% meets 80%"}, Head: &Gate{Name: "coverage", Reason: "coverage 82% is below 85%", Next: "raise coverage to 85% in a new build, or lower `min_coverage` in the production policy data (gate.yaml environments.production.data)"}}
 	if g := d.Flipped[0].Gates; len(g) != 1 || g[0].Name != want.Name || *g[0].Base != *want.Base || *g[0].Head != *want.Head {
 		t.Errorf("gates of a-flips = %s, want %s", js(g), js(want))
 	}
@@ -111,11 +111,11 @@ func TestWriteMarkdown(t *testing.T) {
 		Flipped: []Change{{
 			Source: "records.jsonl:7", Image: "registry.acme.com/app:1.4", Digest: "sha256:4f3c", Environment: "production",
 			Base: Outcome{Allowed: true}, Head: Outcome{Allowed: false},
-			Gates: []GateChange{{Name: "tests/unit", Base: &Gate{"tests/unit", true, "unit: 40 tests passed"}, Head: &Gate{"tests/unit", false, "unit: 1 of 40 tests failed (Test|Pipe <b>)"}}},
+			Gates: []GateChange{{Name: "tests/unit", Base: &Gate{Name: "tests/unit", Passed: true, Reason: "unit: 40 tests passed"}, Head: &Gate{Name: "tests/unit", Passed: false, Reason: "unit: 1 of 40 tests failed (Test|Pipe <b>)"}}},
 		}},
 		Changed: []Change{{
 			Source: "records.jsonl:9", Image: "registry.acme.com/app:1.5", Digest: "sha256:5e2d", Environment: "production",
-			Gates: []GateChange{{Name: "coverage", Base: &Gate{"coverage", false, "coverage 70% is below 80%"}, Head: &Gate{"coverage", false, "coverage 70% is below 85%"}}},
+			Gates: []GateChange{{Name: "coverage", Base: &Gate{Name: "coverage", Passed: false, Reason: "coverage 70% is below 80%"}, Head: &Gate{Name: "coverage", Passed: false, Reason: "coverage 70% is below 85%"}}},
 		}},
 		Policies: []Versions{{"production", "sha256:" + strings.Repeat("a", 64), "sha256:" + strings.Repeat("b", 64)}},
 	}

@@ -117,7 +117,7 @@ func lintRego(path string, src []byte) (*ast.Module, []Problem) {
 	if !bytes.Equal(src, formatted) {
 		line := firstDifference(src, formatted)
 		return m, []Problem{{File: path, Line: line, Check: CheckFormat,
-			Message: fmt.Sprintf("not formatted as opa fmt formats it (first difference at line %d): run opa fmt -w %s", line, path)}}
+			Message: fmt.Sprintf("not formatted as opa fmt formats it (first difference at line %d): run gate policy fmt -w %s", line, path)}}
 	}
 	return m, nil
 }

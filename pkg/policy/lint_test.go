@@ -71,7 +71,7 @@ func TestLintNamesFileAndLine(t *testing.T) {
 			break_: func(t *testing.T, dir string) {
 				edit(t, dir, "blessed.rego", "default allowed := false", "default allowed:=false")
 			},
-			want: Problem{File: "blessed.rego", Line: 21, Check: CheckFormat, Message: "opa fmt -w"},
+			want: Problem{File: "blessed.rego", Line: 21, Check: CheckFormat, Message: "gate policy fmt -w"},
 		},
 		{
 			desc: "an unformatted test",

@@ -77,6 +77,9 @@ type Gate struct {
 	Name   string `json:"name"`
 	Passed bool   `json:"passed"`
 	Reason string `json:"reason"`
+	// Next says, for a failed gate, what would pass it; "" when passed or
+	// when the policy does not say.
+	Next string `json:"next,omitempty"`
 }
 
 // Policy is a compiled policy with its params, ready to evaluate many inputs
@@ -195,13 +198,27 @@ func compile(ctx context.Context, store storage.Store, modules map[string]*ast.M
 	return c, nil
 }
 
+// blessedPackage is the package gate asks for its documents.
+var blessedPackage = ast.MustParseRef("data.gate.blessed")
+
+// missingRule says in words what a policy lacks for gate to ask it anything,
+// instead of OPA's "undefined".
+func missingRule(c *ast.Compiler, rule, what string) error {
+	for _, m := range c.Modules {
+		if m.Package.Path.Equal(blessedPackage) {
+			return fmt.Errorf("package gate.blessed has no rule %s: %s; see policies/README.md", rule, what)
+		}
+	}
+	return fmt.Errorf("no .rego file is in package gate.blessed, which gate asks for its decision: a policy for gate declares package gate.blessed with the rules decision ({allowed, gates}) and predicate_types; see policies/README.md")
+}
+
 func predicateTypes(ctx context.Context, c *ast.Compiler, store storage.Store) ([]string, error) {
 	rs, err := rego.New(rego.Query(predicateTypesQuery), rego.Compiler(c), rego.Store(store)).Eval(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("evaluating %s: %w", predicateTypesQuery, err)
 	}
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
-		return nil, fmt.Errorf("evaluating %s: undefined", predicateTypesQuery)
+		return nil, missingRule(c, "predicate_types", "the set of predicate types the policy reads (predicate_types := set() if none)")
 	}
 	set, ok := rs[0].Expressions[0].Value.([]any)
 	if !ok {

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	builtGate    string
+	buildGateErr error
+	buildOnce    sync.Once
+)
+
+// gateBinary builds gate once for the tests that run command lines through bash.
+func gateBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gate-bin-")
+		if err != nil {
+			buildGateErr = err
+			return
+		}
+		builtGate = filepath.Join(dir, "gate")
+		out, err := exec.Command("go", "build", "-o", builtGate, ".").CombinedOutput()
+		if err != nil {
+			buildGateErr = err
+			builtGate = string(out)
+		}
+	})
+	if buildGateErr != nil {
+		t.Fatalf("building gate: %v\n%s", buildGateErr, builtGate)
+	}
+	return builtGate
+}
+
+// The examples of gate attest --help run as printed, in a directory holding
+// the files they name, with $IMAGE an image in a real registry.
+func TestAttestHelpExamplesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gate")
+	}
+	bin := gateBinary(t)
+	c := newCLI(t)
+	for name, src := range map[string]string{"unit.xml": "integration-pass.xml", "trivy.json": "trivy-clean.json", "cover.out": "go-chi.cover"} {
+		b, err := os.ReadFile("../../internal/demo/reports/" + src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.write(name, string(b))
+	}
+	t.Setenv("IMAGE", c.image)
+	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	script := newAttest().Example
+	out, err := runScript(t, c.dir, script, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("gate attest --help's examples fail: %v\n%s\n%s", err, script, out)
+	}
+	if n := strings.Count(out, "attested "); n != 4 {
+		t.Fatalf("want 4 attestations from the 4 examples, got %d:\n%s", n, out)
+	}
+}
+
+func TestAttestRefusesAnAbbreviatedCommit(t *testing.T) {
+	code, out := run(t, "attest", "127.0.0.1:1/x:1", "--key", "/nonexistent.key", "--provenance", "--builder-id", "b", "--build-type", "t", "--source", "s", "--commit", "6f1c2e0")
+	if code != exitUndecided || !strings.Contains(out, "full commit SHA") {
+		t.Fatalf("exit %d, want 2 asking for the full SHA:\n%s", code, out)
+	}
+}
+
+func TestAttestNamesTheFormats(t *testing.T) {
+	code, out := run(t, "attest", "127.0.0.1:1/x:1", "--key", "/nonexistent.key", "--report", "../../README.md")
+	if code != exitUndecided || !strings.Contains(out, "--format") || !strings.Contains(out, "gotest-json, junit, trivy") {
+		t.Fatalf("an undetectable report: exit %d, want 2 listing the formats and --format:\n%s", code, out)
+	}
+	code, out = run(t, "attest", "127.0.0.1:1/x:1", "--key", "/nonexistent.key", "--report", "../../README.md", "--format", "xunit")
+	if code != exitUndecided || !strings.Contains(out, "want one of gotest-json") {
+		t.Fatalf("an unknown --format: exit %d, want 2 listing the formats:\n%s", code, out)
+	}
+	if _, out := run(t, "attest", "--help"); !strings.Contains(out, "cobertura    Cobertura XML") {
+		t.Errorf("attest --help lists no formats:\n%s", out)
+	}
+}
