@@ -14,6 +14,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // MaxRequestBytes bounds an AdmissionReview. The API server refuses objects over 3 MiB (its
@@ -57,20 +58,16 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading admission review: "+err.Error(), code)
 		return
 	}
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
-		http.Error(w, "decoding admission review: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if review.Request == nil {
-		http.Error(w, "admission review without a request", http.StatusBadRequest)
+	review, err := decodeReview(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	resp := e.decide(r, review.Request)
 	if e.Observe != nil {
 		e.Observe(&resp, time.Since(start))
 	}
-	e.write(w, &review, resp)
+	e.write(w, review, resp)
 }
 
 // decide runs the handler under the deadline, turning a panic into a refusal.
@@ -108,10 +105,7 @@ func (e *Endpoint) write(w http.ResponseWriter, review *admissionv1.AdmissionRev
 			resp.Patch, resp.PatchType = patch, &pt
 		}
 	}
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
-	if out.APIVersion == "" {
-		out.APIVersion, out.Kind = "admission.k8s.io/v1", "AdmissionReview"
-	}
+	out := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: reviewAPIVersion, Kind: reviewKind}, Response: &resp.AdmissionResponse}
 	body, err := json.Marshal(out)
 	if err != nil {
 		http.Error(w, "encoding admission review: "+err.Error(), http.StatusInternalServerError)

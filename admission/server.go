@@ -35,6 +35,10 @@ const (
 	registryConnsPerHost = 32
 )
 
+// ErrNoOwnNamespace refuses to start a webhook that does not know its own namespace: it must
+// never guard it, or it could not start its own replicas.
+var ErrNoOwnNamespace = errors.New("the webhook's own namespace is not known: pass --namespace or set $POD_NAMESPACE (the chart sets it from the Pod's metadata.namespace)")
+
 // Options is what `gate webhook` is given.
 type Options struct {
 	TrustConfig   string // gate's trust config (gate.yaml)
@@ -53,6 +57,9 @@ type Options struct {
 
 // Run serves the webhook until ctx is done.
 func Run(ctx context.Context, o Options) error {
+	if o.Namespace == "" {
+		return ErrNoOwnNamespace
+	}
 	trust, err := config.Load(ctx, o.TrustConfig)
 	if err != nil {
 		return err
