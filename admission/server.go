@@ -26,10 +26,17 @@ const (
 	MutatePath   = "/mutate"
 )
 
-// Server timeouts. Reviews are small and answered within the deadline; these bound clients
-// that stall, not reviews.
+// Server timeouts. Reviews are answered within the deadline; these bound clients that stall,
+// not reviews: a connection costs memory however little it sends.
 const (
 	readHeaderTimeout = 5 * time.Second
+	// readTimeout bounds reading a whole review. The API server writes one at once (7 MiB
+	// crosses a cluster's network in well under a second), and it waits no longer than its
+	// webhook timeout for the answer anyway: 10 s in the chart's configurations.
+	readTimeout = 10 * time.Second
+	// idleTimeout closes a keep-alive connection no review came on for this long; the API
+	// server opens another when it needs one.
+	idleTimeout = 30 * time.Second
 	shutdownGrace     = 10 * time.Second
 	// registryConnsPerHost lets the verifications of one busy registry share warm connections.
 	registryConnsPerHost = 32
@@ -110,22 +117,27 @@ func Run(ctx context.Context, o Options) error {
 		WithMetrics(metrics), WithRegistryOptions(regOpts...))
 
 	webhooks := &http.Server{
-		Addr: o.Addr, Handler: guard.Mux(), ReadHeaderTimeout: readHeaderTimeout,
-		TLSConfig: &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
-		ErrorLog:  slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
+		Addr: o.Addr, Handler: guard.Mux(),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		// Reading, deciding and answering: a review never needs longer.
+		WriteTimeout: readTimeout + cfg.Deadline + answerMargin,
+		TLSConfig:    &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
+		ErrorLog:     slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
-	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced), ReadHeaderTimeout: readHeaderTimeout}
+	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: readTimeout, IdleTimeout: idleTimeout}
 	o.Log.Info("serving gate's admission webhook", "addr", o.Addr, "probes", o.ProbeAddr,
 		"mode", cfg.Mode, "pinDigests", *cfg.PinDigests, "deadline", cfg.Deadline)
 	return serve(ctx, webhooks, probes)
 }
 
-// Mux routes the validating and mutating webhooks to g, under g's deadline.
+// Mux routes the validating and mutating webhooks to g, under g's deadline, holding at most
+// MaxBytesInFlight of reviews at once.
 func (g *Guard) Mux() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(ValidatePath, &Endpoint{Handler: HandlerFunc(g.Validate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("validate")})
 	mux.Handle(MutatePath, &Endpoint{Handler: HandlerFunc(g.Mutate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("mutate")})
-	return mux
+	return limitInFlight(MaxBytesInFlight, mux)
 }
 
 func probeMux(m *Metrics, ready func() bool) http.Handler {
