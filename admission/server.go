@@ -36,8 +36,8 @@ const (
 	readTimeout = 10 * time.Second
 	// idleTimeout closes a keep-alive connection no review came on for this long; the API
 	// server opens another when it needs one.
-	idleTimeout = 30 * time.Second
-	shutdownGrace     = 10 * time.Second
+	idleTimeout   = 30 * time.Second
+	shutdownGrace = 10 * time.Second
 	// registryConnsPerHost lets the verifications of one busy registry share warm connections.
 	registryConnsPerHost = 32
 )
