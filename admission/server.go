@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // Paths the webhook serves.
@@ -54,7 +54,7 @@ type Options struct {
 	KeyFile       string
 	Addr          string // the webhooks, over TLS
 	ProbeAddr     string // /healthz, /readyz and /metrics, over plain HTTP
-	Kubeconfig    string // "" inside a cluster
+	Kubeconfig    string // kubeconfig files, a list as in $KUBECONFIG; "" inside a cluster
 	Namespace     string // the webhook's own namespace, never guarded
 	Instance      string // this replica's name, in the Events it writes
 	// InsecureRegistry allows plain HTTP to registries not on loopback.
@@ -67,6 +67,12 @@ func Run(ctx context.Context, o Options) error {
 	if o.Namespace == "" {
 		return ErrNoOwnNamespace
 	}
+	rc, err := restConfig(o.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	// client-go logs through klog: into the webhook's one log, in its format.
+	klog.SetSlogLogger(o.Log)
 	trust, err := config.Load(ctx, o.TrustConfig)
 	if err != nil {
 		return err
@@ -91,10 +97,6 @@ func Run(ctx context.Context, o Options) error {
 	checker, err := admit.NewChecker(trust, opts...)
 	if err != nil {
 		return err
-	}
-	rc, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
-	if err != nil {
-		return fmt.Errorf("reading the Kubernetes client config: %w", err)
 	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
