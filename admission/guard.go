@@ -12,6 +12,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -243,18 +244,22 @@ func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) R
 	}
 	var ops []PatchOperation
 	var failures []string
+	digests := g.resolveTags(ctx, in.reg, in.uses)
 	for _, u := range in.uses {
 		if pinned(u.image) {
 			continue
 		}
-		d, err := g.checker.Resolve(ctx, in.reg, u.image)
-		if err != nil {
-			g.log.Info("could not pin an image to its digest", "image", u.image, "err", err)
-			failures = append(failures, fmt.Sprintf("image %s could not be pinned to a digest, so it is refused: %s; %s",
-				u.image, strings.Join(strings.Fields(err.Error()), " "), pinAdvice))
+		r := digests[u.image]
+		if r.err != nil {
+			if !r.reported {
+				g.log.Info("could not pin an image to its digest", "image", u.image, "err", r.err)
+				failures = append(failures, fmt.Sprintf("image %s could not be pinned to a digest, so it is refused: %s; %s",
+					u.image, strings.Join(strings.Fields(r.err.Error()), " "), pinAdvice))
+				r.reported = true
+			}
 			continue
 		}
-		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + d.DigestStr()})
+		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + r.digest.DigestStr()})
 	}
 	if len(failures) > 0 {
 		if _, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]; in.scope.mode == Enforce && !(glass && in.scope.breakGlass) {
@@ -266,6 +271,41 @@ func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) R
 	resp := Patched(fmt.Sprintf("pinned %d images to their digests", len(ops)), ops...).WithWarnings(prefixed("gate: ", failures)...)
 	g.metrics.verdict("mutate", verdictAllowed, &resp)
 	return resp
+}
+
+// resolution is what a tag resolved to, or why it did not.
+type resolution struct {
+	digest   name.Digest
+	err      error
+	reported bool // the failure is in the answer already (a tag may appear in several containers)
+}
+
+// resolveTags resolves every distinct tag of uses at once, so that a Pod of many tags waits for
+// its slowest tag rather than for their sum. A panic is recovered as that tag's error: it runs
+// on a goroutine of its own, where it would end the process.
+func (g *Guard) resolveTags(ctx context.Context, reg admit.Registry, uses []imageUse) map[string]*resolution {
+	out := map[string]*resolution{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, img := range distinct(uses) {
+		if pinned(img) {
+			continue
+		}
+		wg.Go(func() {
+			r := &resolution{}
+			defer func() {
+				if p := recover(); p != nil {
+					r = &resolution{err: fmt.Errorf("%w: %v", admit.ErrPanic, p)}
+				}
+				mu.Lock()
+				out[img] = r
+				mu.Unlock()
+			}()
+			r.digest, r.err = g.checker.Resolve(ctx, reg, img)
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // pinAdvice says how to get past an image that could not be pinned.

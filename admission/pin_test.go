@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehq/gate/admission"
 	"github.com/gatehq/gate/pkg/admit/admittest"
@@ -39,7 +40,7 @@ func TestTagsThatCouldNotBePinnedAreRefused(t *testing.T) {
 	}{
 		{name: "a tag the registry stalls on is refused, with what to do", path: admission.ValidatePath, config: cfg, ns: "shop",
 			images:      []string{fast, stalled},
-			wantMessage: []string{stalled, "could not be pinned to a digest", "no answer from the registry before the deadline", "give the image by digest"}},
+			wantMessage: []string{stalled, "could not be pinned to a digest", "deadline exceeded", "give the image by digest"}},
 		{name: "an unpinned tag reaching validation is refused", path: admission.ValidatePath + "-only", config: cfg, ns: "shop",
 			images: []string{fast}, wantMessage: []string{fast, "did not pin it to a digest", "give the image by digest"}},
 		{name: "warn mode admits the unpinned tag, warning", path: admission.ValidatePath, config: cfg, ns: "canary",
@@ -74,5 +75,25 @@ func TestTagsThatCouldNotBePinnedAreRefused(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestMutateResolvesTagsAtOnce: a Pod of many tags on a slow registry waits for its slowest tag,
+// not for their sum, so that it is not refused for running out of deadline one tag at a time.
+func TestMutateResolvesTagsAtOnce(t *testing.T) {
+	f := admittest.New(t)
+	var tags []string
+	for i := range 8 {
+		tag, _ := f.Image(t, "shop/svc"+string(rune('a'+i)), "1.0")
+		tags = append(tags, tag)
+	}
+	f.Slow(300 * time.Millisecond) // 8 tags one by one: 2.4 s at least, past the deadline
+	w := newWebhook(t, f, strings.Replace(webhookConfig, "deadline: 3s", "deadline: 2s", 1), newCluster())
+	resp := w.send(t, admission.MutatePath, request(t, admissionv1.Create, "shop", pod("web", podSpec(tags...), nil), nil))
+	if !resp.Allowed {
+		t.Fatalf("refused: %s", resp.Result.Message)
+	}
+	if n := strings.Count(string(resp.Patch), `"replace"`); n != len(tags) {
+		t.Errorf("%d of %d tags pinned: %s", n, len(tags), resp.Patch)
 	}
 }
