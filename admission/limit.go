@@ -36,7 +36,7 @@ func limitInFlight(max int64, next http.Handler) http.Handler {
 		}
 		if !sem.TryAcquire(n) {
 			w.Header().Set("Retry-After", "1")
-			http.Error(w, "gate's webhook has too many reviews in flight; the API server retries the object's creation when its client does", http.StatusTooManyRequests)
+			http.Error(w, "gate's webhook holds as many reviews as its memory allows; retry in a moment", http.StatusTooManyRequests)
 			return
 		}
 		defer sem.Release(n)
