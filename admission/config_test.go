@@ -1,6 +1,8 @@
 package admission_test
 
 import (
+	"context"
+	"errors"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -98,5 +100,17 @@ func TestExampleWebhookConfigLoads(t *testing.T) {
 	}
 	if c.Namespaces["shop-canary"].Mode != admission.Warn || len(c.BreakGlass.Namespaces) != 1 {
 		t.Errorf("examples/webhook.yaml read as %+v", c)
+	}
+}
+
+func TestRunRefusesToStartWithoutItsOwnNamespace(t *testing.T) {
+	err := admission.Run(context.Background(), admission.Options{TrustConfig: "gate.yaml", Log: discard()})
+	if !errors.Is(err, admission.ErrNoOwnNamespace) {
+		t.Fatalf("Run without a namespace: %v, want ErrNoOwnNamespace", err)
+	}
+	for _, s := range []string{"--namespace", "$POD_NAMESPACE"} {
+		if !strings.Contains(err.Error(), s) {
+			t.Errorf("%q does not say to use %s", err, s)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package admission
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -50,7 +52,14 @@ type Guard struct {
 type GuardOption func(*Guard)
 
 // WithOwnNamespace exempts the webhook's own namespace, so that it can always start itself.
-func WithOwnNamespace(ns string) GuardOption { return func(g *Guard) { g.exempt[ns] = true } }
+// "" exempts nothing: a request without a namespace is not one from gate's namespace.
+func WithOwnNamespace(ns string) GuardOption {
+	return func(g *Guard) {
+		if ns != "" {
+			g.exempt[ns] = true
+		}
+	}
+}
 
 // WithRegistryOptions sets how registries are reached (transport, plain HTTP).
 func WithRegistryOptions(opts ...oci.Option) GuardOption {
@@ -157,7 +166,8 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 		g.metrics.verdict("validate", verdictSkipped, done)
 		return *done
 	}
-	results, err := g.checker.Check(ctx, in.reg, in.scope.environment, distinct(in.uses))
+	images, unpinned := g.splitUnpinned(distinct(in.uses))
+	results, err := g.checker.Check(ctx, in.reg, in.scope.environment, images)
 	if err != nil {
 		resp := Errored(http.StatusInternalServerError, fmt.Errorf("gate could not decide for namespace %s, so it refuses: %w", req.Namespace, err))
 		g.metrics.verdict("validate", verdictError, &resp)
@@ -165,7 +175,7 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 	}
 	var denials []string
 	var denied []admit.Result
-	for _, r := range results {
+	for _, r := range append(unpinned, results...) {
 		g.metrics.image(r)
 		if !r.Allowed() {
 			denials = append(denials, r.Explain())
@@ -220,8 +230,9 @@ func denialMessage(denials []string) string {
 }
 
 // Mutate pins each image given by tag to the digest it resolves to, which is the digest that
-// Validate then verifies: what runs is what was checked. An image that cannot be resolved is
-// left alone, for Validate to refuse with the reason.
+// Validate then verifies: what runs is what was checked. A tag that cannot be pinned is refused
+// here with the reason, unless warn mode or a break-glass may admit it: then it is left for
+// Validate, which refuses (or warns about) every tag still unpinned.
 func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) Response {
 	if !*g.cfg.PinDigests {
 		return Allowed("digest pinning is off")
@@ -232,20 +243,104 @@ func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) R
 		return *done
 	}
 	var ops []PatchOperation
+	var failures []string
+	digests := g.resolveTags(ctx, in.reg, in.uses)
 	for _, u := range in.uses {
-		if strings.Contains(u.image, "@") { // a digest reference (with or without its tag): pinned already
+		if pinned(u.image) {
 			continue
 		}
-		d, err := g.checker.Resolve(ctx, in.reg, u.image)
-		if err != nil {
-			g.log.Info("not pinning an image that does not resolve", "image", u.image, "err", err)
+		r := digests[u.image]
+		if r.err != nil {
+			if !r.reported {
+				g.log.Info("could not pin an image to its digest", "image", u.image, "err", r.err)
+				failures = append(failures, fmt.Sprintf("image %s could not be pinned to a digest, so it is refused: %s; %s",
+					u.image, strings.Join(strings.Fields(r.err.Error()), " "), pinAdvice))
+				r.reported = true
+			}
 			continue
 		}
-		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + d.DigestStr()})
+		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + r.digest.DigestStr()})
 	}
-	resp := Patched(fmt.Sprintf("pinned %d images to their digests", len(ops)), ops...)
+	if len(failures) > 0 {
+		if _, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]; in.scope.mode == Enforce && !(glass && in.scope.breakGlass) {
+			resp := Denied(denialMessage(failures))
+			g.metrics.verdict("mutate", verdictDenied, &resp)
+			return resp
+		}
+	}
+	resp := Patched(fmt.Sprintf("pinned %d images to their digests", len(ops)), ops...).WithWarnings(prefixed("gate: ", failures)...)
 	g.metrics.verdict("mutate", verdictAllowed, &resp)
 	return resp
+}
+
+// resolution is what a tag resolved to, or why it did not.
+type resolution struct {
+	digest   name.Digest
+	err      error
+	reported bool // the failure is in the answer already (a tag may appear in several containers)
+}
+
+// resolveTags resolves every distinct tag of uses at once, so that a Pod of many tags waits for
+// its slowest tag rather than for their sum. A panic is recovered as that tag's error: it runs
+// on a goroutine of its own, where it would end the process.
+func (g *Guard) resolveTags(ctx context.Context, reg admit.Registry, uses []imageUse) map[string]*resolution {
+	out := map[string]*resolution{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, img := range distinct(uses) {
+		if pinned(img) {
+			continue
+		}
+		wg.Go(func() {
+			r := &resolution{}
+			defer func() {
+				if p := recover(); p != nil {
+					r = &resolution{err: fmt.Errorf("%w: %v", admit.ErrPanic, p)}
+				}
+				mu.Lock()
+				out[img] = r
+				mu.Unlock()
+			}()
+			r.digest, r.err = g.checker.Resolve(ctx, reg, img)
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// pinAdvice says how to get past an image that could not be pinned.
+const pinAdvice = "give the image by digest (image@sha256:…), or retry when its registry answers"
+
+// ErrNotPinned refuses an image still given by tag when Validate sees it although pinning is
+// on: gate's mutating webhook could not pin it, and the kubelet would pull whatever the tag
+// names later, not what gate verified.
+var ErrNotPinned = errors.New("it is given by tag and gate's mutating webhook did not pin it to a digest; " + pinAdvice)
+
+// pinned reports whether image names its digest (with or without its tag).
+func pinned(image string) bool { return strings.Contains(image, "@") }
+
+// splitUnpinned returns the images to check and, when pinning is on, a refusal for each
+// image still given by tag, which is not resolved here: what is verified must be what runs.
+func (g *Guard) splitUnpinned(images []string) (check []string, unpinned []admit.Result) {
+	if !*g.cfg.PinDigests {
+		return images, nil
+	}
+	for _, img := range images {
+		if pinned(img) {
+			check = append(check, img)
+		} else {
+			unpinned = append(unpinned, admit.Result{Image: img, Err: ErrNotPinned})
+		}
+	}
+	return check, unpinned
+}
+
+func prefixed(prefix string, lines []string) []string {
+	out := make([]string, len(lines))
+	for i, l := range lines {
+		out[i] = prefix + l
+	}
+	return out
 }
 
 // podKeychain reads a pod's pull secrets when a registry first asks for credentials: a

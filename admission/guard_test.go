@@ -57,6 +57,7 @@ func newImages(t *testing.T, f *admittest.Fixture) images {
 func TestValidate(t *testing.T) {
 	f := admittest.New(t)
 	im := newImages(t, f)
+	unblessed, _ := f.Image(t, "shop/extra", "0.1")
 	glass := map[string]string{admission.DefaultBreakGlassAnnotation: "INC-4711: checkout down, hotfix cannot wait for QA"}
 	withInit := podSpec(im.blessed)
 	withInit.InitContainers = []corev1.Container{{Name: "migrate", Image: im.stagingOnly}}
@@ -83,7 +84,7 @@ func TestValidate(t *testing.T) {
 			obj: pod("web", withEphemeral, nil), old: pod("web", podSpec(im.blessed), nil), wantMessage: []string{im.bare, "gate tests/unit failed"}},
 		{name: "an update that adds no image checks nothing", ns: "shop", op: admissionv1.Update,
 			obj: pod("api", podSpec(im.stagingOnly), map[string]string{"x": "y"}), old: pod("api", podSpec(im.stagingOnly), nil), wantAllowed: true, noRegistry: true},
-		{name: "every image refused is named, two at most", ns: "shop", obj: pod("web", podSpec(im.bare, im.stagingOnly, im.bare+"x"), nil),
+		{name: "every image refused is named, two at most", ns: "shop", obj: pod("web", podSpec(im.bare, im.stagingOnly, unblessed), nil),
 			wantMessage: []string{im.bare, im.stagingOnly, "(and 1 more images not blessed)"}},
 		{name: "a namespace without the opt-in label is not touched", ns: "other", obj: pod("api", podSpec(im.bare), nil), wantAllowed: true, noRegistry: true},
 		{name: "kube-system is never guarded, even labelled", ns: "kube-system", obj: pod("dns", podSpec(im.bare), nil), wantAllowed: true, noRegistry: true},
@@ -138,7 +139,7 @@ func TestValidate(t *testing.T) {
 			}
 			if tt.wantRecord {
 				rec := w.cluster.records[0]
-				if rec.User != "alice@example.com" || rec.Reason != glass[admission.DefaultBreakGlassAnnotation] || rec.Namespace != tt.ns || len(rec.Images) != 1 || rec.Images[0] != im.stagingOnly {
+				if rec.User != "alice@example.com" || rec.Reason != glass[admission.DefaultBreakGlassAnnotation] || rec.Namespace != tt.ns || len(rec.Images) != 1 || !strings.HasPrefix(rec.Images[0], im.stagingOnly+"@sha256:") {
 					t.Errorf("record %+v does not say who, what and why", rec)
 				}
 			}
@@ -200,7 +201,7 @@ func TestValidateRefusesWhenTheRegistryFails(t *testing.T) {
 			if took > tt.within {
 				t.Errorf("answered after %s, want within %s", took, tt.within)
 			}
-			for _, s := range []string{ref, "could not be verified", tt.want} {
+			for _, s := range []string{ref, "could not be pinned to a digest, so it is refused", tt.want, "give the image by digest"} {
 				if !strings.Contains(resp.Result.Message, s) {
 					t.Errorf("message %q does not contain %q", resp.Result.Message, s)
 				}

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/google/go-containerregistry/pkg/authn"
 	kauth "github.com/google/go-containerregistry/pkg/authn/kubernetes"
+	jsonpatch "gopkg.in/evanphx/json-patch.v4"
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -98,8 +99,36 @@ func newWebhook(t testing.TB, f *admittest.Fixture, cfgYAML string, c *cluster, 
 	return &webhook{srv: srv, mux: g.Mux(), cluster: c, checker: checker}
 }
 
-// review posts an AdmissionReview as JSON, as the API server does, and decodes the answer.
+// review posts an AdmissionReview as JSON, as the API server does, and decodes the answer. A
+// review for ValidatePath goes through MutatePath first, as the API server runs mutating
+// webhooks before validating ones: the patch is applied, and the warnings of both are returned.
 func (w *webhook) review(t *testing.T, path string, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
+	t.Helper()
+	if path != admission.ValidatePath {
+		return w.send(t, path, req)
+	}
+	mutated := w.send(t, admission.MutatePath, req)
+	if !mutated.Allowed {
+		return mutated
+	}
+	if len(mutated.Patch) > 0 {
+		p, err := jsonpatch.DecodePatch(mutated.Patch)
+		if err != nil {
+			t.Fatalf("decoding the patch: %v", err)
+		}
+		patched := *req
+		if patched.Object.Raw, err = p.Apply(req.Object.Raw); err != nil {
+			t.Fatalf("applying the patch %s: %v", mutated.Patch, err)
+		}
+		req = &patched
+	}
+	validated := w.send(t, path, req)
+	validated.Warnings = append(mutated.Warnings, validated.Warnings...)
+	return validated
+}
+
+// send posts one AdmissionReview to path.
+func (w *webhook) send(t *testing.T, path string, req *admissionv1.AdmissionRequest) *admissionv1.AdmissionResponse {
 	t.Helper()
 	body, err := json.Marshal(admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"}, Request: req})

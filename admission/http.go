@@ -14,6 +14,7 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // MaxRequestBytes bounds an AdmissionReview. The API server refuses objects over 3 MiB (its
@@ -48,7 +49,7 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, fmt.Sprintf("content type %q: want application/json", ct), http.StatusUnsupportedMediaType)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxRequestBytes))
+	body, err := readBody(w, r)
 	if err != nil {
 		code := http.StatusBadRequest
 		if errors.As(err, new(*http.MaxBytesError)) {
@@ -57,20 +58,28 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "reading admission review: "+err.Error(), code)
 		return
 	}
-	var review admissionv1.AdmissionReview
-	if err := json.Unmarshal(body, &review); err != nil {
-		http.Error(w, "decoding admission review: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	if review.Request == nil {
-		http.Error(w, "admission review without a request", http.StatusBadRequest)
+	review, err := decodeReview(body)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
 	resp := e.decide(r, review.Request)
 	if e.Observe != nil {
 		e.Observe(&resp, time.Since(start))
 	}
-	e.write(w, &review, resp)
+	e.write(w, review, resp)
+}
+
+// readBody reads a review of at most MaxRequestBytes, into a buffer of the length the request
+// states when it does (the API server's do): no buffer grows to twice what it holds.
+func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	body := http.MaxBytesReader(w, r.Body, MaxRequestBytes)
+	if n := r.ContentLength; n >= 0 && n <= MaxRequestBytes {
+		buf := make([]byte, n)
+		_, err := io.ReadFull(body, buf)
+		return buf, err
+	}
+	return io.ReadAll(body)
 }
 
 // decide runs the handler under the deadline, turning a panic into a refusal.
@@ -108,10 +117,7 @@ func (e *Endpoint) write(w http.ResponseWriter, review *admissionv1.AdmissionRev
 			resp.Patch, resp.PatchType = patch, &pt
 		}
 	}
-	out := admissionv1.AdmissionReview{TypeMeta: review.TypeMeta, Response: &resp.AdmissionResponse}
-	if out.APIVersion == "" {
-		out.APIVersion, out.Kind = "admission.k8s.io/v1", "AdmissionReview"
-	}
+	out := admissionv1.AdmissionReview{TypeMeta: metav1.TypeMeta{APIVersion: reviewAPIVersion, Kind: reviewKind}, Response: &resp.AdmissionResponse}
 	body, err := json.Marshal(out)
 	if err != nil {
 		http.Error(w, "encoding admission review: "+err.Error(), http.StatusInternalServerError)

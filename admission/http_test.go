@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +27,11 @@ func endpoint(h admission.HandlerFunc, deadline time.Duration) *httptest.Server 
 }
 
 func TestEndpointRefusesMalformedRequests(t *testing.T) {
-	allow := func(context.Context, *admissionv1.AdmissionRequest) admission.Response { return admission.Allowed("") }
+	var decided atomic.Int32
+	allow := func(context.Context, *admissionv1.AdmissionRequest) admission.Response {
+		decided.Add(1)
+		return admission.Allowed("")
+	}
 	srv := endpoint(allow, time.Second)
 	defer srv.Close()
 	tests := []struct {
@@ -38,6 +43,17 @@ func TestEndpointRefusesMalformedRequests(t *testing.T) {
 		{"larger than MaxRequestBytes", http.MethodPost, "application/json", `{"x":"` + strings.Repeat("a", admission.MaxRequestBytes) + `"}`, http.StatusRequestEntityTooLarge},
 		{"not JSON", http.MethodPost, "application/json", `{"request":`, http.StatusBadRequest},
 		{"a review without a request", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`, http.StatusBadRequest},
+		{"a v1beta1 review", http.MethodPost, "application/json", strings.Replace(podReview, "admission.k8s.io/v1", "admission.k8s.io/v1beta1", 1), http.StatusBadRequest},
+		{"a review without apiVersion and kind", http.MethodPost, "application/json", strings.Replace(podReview, `"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview",`, "", 1), http.StatusBadRequest},
+		{"another kind", http.MethodPost, "application/json", strings.Replace(podReview, `"kind":"AdmissionReview"`, `"kind":"TokenReview"`, 1), http.StatusBadRequest},
+		{"an empty request", http.MethodPost, "application/json", `{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":{}}`, http.StatusBadRequest},
+		{"a request without a uid", http.MethodPost, "application/json", strings.Replace(podReview, `"uid":"705ab4f5-6393-11e8-b7cc-42010a800002",`, "", 1), http.StatusBadRequest},
+		{"a request without a kind", http.MethodPost, "application/json", strings.Replace(podReview, `"kind":{"group":"","version":"v1","kind":"Pod"},`, "", 1), http.StatusBadRequest},
+		{"a request without an operation", http.MethodPost, "application/json", strings.Replace(podReview, `"operation":"CREATE",`, "", 1), http.StatusBadRequest},
+		{"an unknown operation", http.MethodPost, "application/json", strings.Replace(podReview, `"operation":"CREATE"`, `"operation":"PATCH"`, 1), http.StatusBadRequest},
+		{"a Pod without a namespace", http.MethodPost, "application/json", strings.Replace(podReview, `"namespace":"shop",`, "", 1), http.StatusBadRequest},
+		{"a review that already has a response", http.MethodPost, "application/json", strings.Replace(podReview, `"request":`, `"response":{"uid":"x","allowed":true},"request":`, 1), http.StatusBadRequest},
+		{"a cluster-scoped kind needs no namespace", http.MethodPost, "application/json", strings.NewReplacer(`"namespace":"shop",`, "", `"kind":"Pod"},"resource"`, `"kind":"Namespace"},"resource"`).Replace(podReview), http.StatusOK},
 		{"a well-formed review", http.MethodPost, "application/json; charset=utf-8", podReview, http.StatusOK},
 	}
 	for _, tt := range tests {
@@ -48,9 +64,19 @@ func TestEndpointRefusesMalformedRequests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			if resp.StatusCode != tt.want {
-				t.Errorf("HTTP %d, want %d", resp.StatusCode, tt.want)
+				t.Errorf("HTTP %d, want %d: %s", resp.StatusCode, tt.want, msg)
+			}
+			if tt.want == http.StatusOK {
+				return
+			}
+			if n := decided.Swap(0); n != 0 {
+				t.Errorf("a malformed request reached the handler (%d times)", n)
+			}
+			if tt.want == http.StatusBadRequest && !strings.Contains(string(msg), "admission.k8s.io/v1 AdmissionReview") {
+				t.Errorf("the refusal does not say what is wrong: %s", msg)
 			}
 		})
 	}

@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/klog/v2"
 )
 
 // Paths the webhook serves.
@@ -26,14 +26,25 @@ const (
 	MutatePath   = "/mutate"
 )
 
-// Server timeouts. Reviews are small and answered within the deadline; these bound clients
-// that stall, not reviews.
+// Server timeouts. Reviews are answered within the deadline; these bound clients that stall,
+// not reviews: a connection costs memory however little it sends.
 const (
 	readHeaderTimeout = 5 * time.Second
-	shutdownGrace     = 10 * time.Second
+	// readTimeout bounds reading a whole review. The API server writes one at once (7 MiB
+	// crosses a cluster's network in well under a second), and it waits no longer than its
+	// webhook timeout for the answer anyway: 10 s in the chart's configurations.
+	readTimeout = 10 * time.Second
+	// idleTimeout closes a keep-alive connection no review came on for this long; the API
+	// server opens another when it needs one.
+	idleTimeout   = 30 * time.Second
+	shutdownGrace = 10 * time.Second
 	// registryConnsPerHost lets the verifications of one busy registry share warm connections.
 	registryConnsPerHost = 32
 )
+
+// ErrNoOwnNamespace refuses to start a webhook that does not know its own namespace: it must
+// never guard it, or it could not start its own replicas.
+var ErrNoOwnNamespace = errors.New("the webhook's own namespace is not known: pass --namespace or set $POD_NAMESPACE (the chart sets it from the Pod's metadata.namespace)")
 
 // Options is what `gate webhook` is given.
 type Options struct {
@@ -43,7 +54,7 @@ type Options struct {
 	KeyFile       string
 	Addr          string // the webhooks, over TLS
 	ProbeAddr     string // /healthz, /readyz and /metrics, over plain HTTP
-	Kubeconfig    string // "" inside a cluster
+	Kubeconfig    string // kubeconfig files, a list as in $KUBECONFIG; "" inside a cluster
 	Namespace     string // the webhook's own namespace, never guarded
 	Instance      string // this replica's name, in the Events it writes
 	// InsecureRegistry allows plain HTTP to registries not on loopback.
@@ -53,6 +64,15 @@ type Options struct {
 
 // Run serves the webhook until ctx is done.
 func Run(ctx context.Context, o Options) error {
+	if o.Namespace == "" {
+		return ErrNoOwnNamespace
+	}
+	rc, err := restConfig(o.Kubeconfig)
+	if err != nil {
+		return err
+	}
+	// client-go logs through klog: into the webhook's one log, in its format.
+	klog.SetSlogLogger(o.Log)
 	trust, err := config.Load(ctx, o.TrustConfig)
 	if err != nil {
 		return err
@@ -78,10 +98,6 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	rc, err := clientcmd.BuildConfigFromFlags("", o.Kubeconfig)
-	if err != nil {
-		return fmt.Errorf("reading the Kubernetes client config: %w", err)
-	}
 	client, err := kubernetes.NewForConfig(rc)
 	if err != nil {
 		return fmt.Errorf("making the Kubernetes client: %w", err)
@@ -103,22 +119,27 @@ func Run(ctx context.Context, o Options) error {
 		WithMetrics(metrics), WithRegistryOptions(regOpts...))
 
 	webhooks := &http.Server{
-		Addr: o.Addr, Handler: guard.Mux(), ReadHeaderTimeout: readHeaderTimeout,
-		TLSConfig: &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
-		ErrorLog:  slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
+		Addr: o.Addr, Handler: guard.Mux(),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
+		// Reading, deciding and answering: a review never needs longer.
+		WriteTimeout: readTimeout + cfg.Deadline + answerMargin,
+		TLSConfig:    &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
+		ErrorLog:     slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
-	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced), ReadHeaderTimeout: readHeaderTimeout}
+	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced),
+		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, WriteTimeout: readTimeout, IdleTimeout: idleTimeout}
 	o.Log.Info("serving gate's admission webhook", "addr", o.Addr, "probes", o.ProbeAddr,
 		"mode", cfg.Mode, "pinDigests", *cfg.PinDigests, "deadline", cfg.Deadline)
 	return serve(ctx, webhooks, probes)
 }
 
-// Mux routes the validating and mutating webhooks to g, under g's deadline.
+// Mux routes the validating and mutating webhooks to g, under g's deadline, holding at most
+// MaxBytesInFlight of reviews at once.
 func (g *Guard) Mux() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle(ValidatePath, &Endpoint{Handler: HandlerFunc(g.Validate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("validate")})
 	mux.Handle(MutatePath, &Endpoint{Handler: HandlerFunc(g.Mutate), Deadline: g.cfg.Deadline, Log: g.log, Observe: g.metrics.observe("mutate")})
-	return mux
+	return limitInFlight(MaxBytesInFlight, mux)
 }
 
 func probeMux(m *Metrics, ready func() bool) http.Handler {

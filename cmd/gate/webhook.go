@@ -1,7 +1,6 @@
 package main
 
 import (
-	"log/slog"
 	"os"
 
 	"github.com/gatehq/gate/admission"
@@ -10,6 +9,7 @@ import (
 
 func newWebhook() *cobra.Command {
 	var o admission.Options
+	var logFormat string
 	cmd := &cobra.Command{
 		Use:   "webhook",
 		Short: "Serve the Kubernetes admission webhook: admit only blessed images, pin tags to digests",
@@ -22,7 +22,10 @@ namespaces, environments and mode apply; see charts/gate and README.md.`,
     --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			o.Log = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			var err error
+			if o.Log, err = admission.NewLogger(cmd.ErrOrStderr(), logFormat); err != nil {
+				return err
+			}
 			return admission.Run(cmd.Context(), o)
 		},
 	}
@@ -33,7 +36,8 @@ namespaces, environments and mode apply; see charts/gate and README.md.`,
 	f.StringVar(&o.KeyFile, "tls-key", "tls.key", "TLS private key (PEM), reloaded when it changes")
 	f.StringVar(&o.Addr, "addr", ":8443", "address of the webhooks (TLS)")
 	f.StringVar(&o.ProbeAddr, "probe-addr", ":8080", "address of /healthz, /readyz and /metrics (plain HTTP)")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", "", "kubeconfig file (default: the in-cluster config)")
+	f.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file, to run outside a cluster (or $KUBECONFIG; default: the in-cluster config)")
+	f.StringVar(&logFormat, "log-format", admission.LogJSON, "log format: "+admission.LogJSON+" or "+admission.LogText+" (client-go's logs too; durations in milliseconds)")
 	f.StringVar(&o.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "the webhook's own namespace, never guarded (or $POD_NAMESPACE)")
 	f.StringVar(&o.Instance, "instance", os.Getenv("POD_NAME"), "this replica's name, in the Events it writes (or $POD_NAME)")
 	f.BoolVar(&o.InsecureRegistry, "insecure-registry", false, "allow plain HTTP to registries not on loopback")

@@ -97,6 +97,9 @@ func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
 	return c, nil
 }
 
+// ErrPanic marks a check that panicked: gate could not decide the image, and refuses it.
+var ErrPanic = errors.New("gate failed unexpectedly (a bug: please report it to gate's maintainers)")
+
 // Result is the answer for one image.
 type Result struct {
 	// Image is the reference as the workload wrote it.
@@ -148,8 +151,16 @@ func (c *Checker) Check(ctx context.Context, reg Registry, env string, images []
 	return results, nil
 }
 
-func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment, image string) Result {
-	r := Result{Image: image}
+// check decides one image. It runs on a goroutine of its own when a workload has several
+// images, where a panic would end the whole process: it is recovered here as "could not
+// decide", which every caller refuses.
+func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment, image string) (r Result) {
+	r = Result{Image: image}
+	defer func() {
+		if p := recover(); p != nil {
+			r = Result{Image: image, Err: fmt.Errorf("checking %s: %w: %v", image, ErrPanic, p)}
+		}
+	}()
 	r.Digest, r.Err = c.Resolve(ctx, reg, image)
 	if r.Err != nil {
 		return r

@@ -2,6 +2,7 @@ package admit_test
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/gatehq/gate/pkg/cache"
+	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/record"
 )
 
@@ -317,5 +319,40 @@ func TestCheckRefusesWhatItCannotRecord(t *testing.T) {
 	}
 	if rs[0].Allowed() || rs[0].Err == nil {
 		t.Fatalf("a decision that could not be recorded was made: %+v", rs[0])
+	}
+}
+
+func TestCheckRecoversAPanicAsCouldNotDecide(t *testing.T) {
+	f := admittest.New(t)
+	blessed, _ := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, blessed)
+	other, _ := f.Image(t, "shop/api", "1.0")
+	f.Bless(t, other)
+	panicking := admit.Registry(func() *oci.Client { panic("registry client exploded") })
+	tests := []struct {
+		name   string
+		images []string
+	}{
+		{"one image, checked on the caller's goroutine", []string{blessed}},
+		{"several images, each checked on a worker goroutine", []string{blessed, other}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs, err := newChecker(t, f).Check(context.Background(), panicking, admittest.Production, tt.images)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range rs {
+				if r.Allowed() {
+					t.Fatalf("%s allowed although its check panicked", r.Image)
+				}
+				if !errors.Is(r.Err, admit.ErrPanic) || !strings.Contains(r.Err.Error(), "registry client exploded") {
+					t.Errorf("error %v, want ErrPanic with the panic's value", r.Err)
+				}
+				if !strings.Contains(r.Explain(), "could not be verified, so it is refused") {
+					t.Errorf("Explain() = %q", r.Explain())
+				}
+			}
+		})
 	}
 }

@@ -7,6 +7,11 @@
 // line). Connections are HTTP/2, as the API server's are; -warmup reviews (from
 // -warmup-reviews) are sent first and not counted, so that connections are open before the
 // clock starts.
+//
+// With -rate R the load is open: review i is sent at start + i/R whatever became of the ones
+// before, each on its own goroutine, and its latency is counted from that intended time, not
+// from when it was sent: a webhook that stalls is charged for every review that waited behind
+// the stall (no coordinated omission). -c then only sizes the warm-up.
 package main
 
 import (
@@ -33,9 +38,10 @@ const maxReviewLine = 8 << 20
 type Result struct {
 	Name     string  `json:"name"`
 	Reviews  int     `json:"reviews"`
-	Conc     int     `json:"concurrency"`
-	Errors   int64   `json:"errors"`  // transport errors and non-200 answers
-	Allowed  int64   `json:"allowed"` // answers that admitted
+	Conc     int     `json:"concurrency"`    // closed loop: reviews in flight
+	Rate     float64 `json:"rate,omitempty"` // open loop: reviews sent per second
+	Errors   int64   `json:"errors"`         // transport errors and non-200 answers
+	Allowed  int64   `json:"allowed"`        // answers that admitted
 	Seconds  float64 `json:"seconds"`
 	PerSec   float64 `json:"reviewsPerSecond"`
 	P50ms    float64 `json:"p50ms"`
@@ -53,19 +59,20 @@ func main() {
 	warmup := flag.Int("warmup", 200, "reviews sent first and not counted")
 	warmupFile := flag.String("warmup-reviews", "", "reviews to warm up with (default: -reviews)")
 	name := flag.String("name", "", "name of this run, echoed in the result")
+	rate := flag.Float64("rate", 0, "open loop: send this many reviews per second, whatever the answers (0: closed loop of -c)")
 	flag.Parse()
 	if *warmupFile == "" {
 		*warmupFile = *reviewsFile
 	}
-	if err := run(*url, *caFile, *reviewsFile, *warmupFile, *n, *c, *warmup, *name); err != nil {
+	if err := run(*url, *caFile, *reviewsFile, *warmupFile, *n, *c, *warmup, *rate, *name); err != nil {
 		fmt.Fprintln(os.Stderr, "admission-load:", err)
 		os.Exit(1)
 	}
 }
 
-func run(url, caFile, reviewsFile, warmupFile string, n, c, warmup int, name string) error {
-	if url == "" || caFile == "" || reviewsFile == "" || n < 1 || c < 1 {
-		return fmt.Errorf("-url, -ca and -reviews are required, -n and -c positive")
+func run(url, caFile, reviewsFile, warmupFile string, n, c, warmup int, rate float64, name string) error {
+	if url == "" || caFile == "" || reviewsFile == "" || n < 1 || c < 1 || rate < 0 {
+		return fmt.Errorf("-url, -ca and -reviews are required, -n and -c positive, -rate not negative")
 	}
 	reviews, err := readReviews(reviewsFile)
 	if err != nil {
@@ -82,7 +89,12 @@ func run(url, caFile, reviewsFile, warmupFile string, n, c, warmup int, name str
 	if warmup > 0 {
 		load(client, url, warmups, warmup, min(c, warmup))
 	}
-	r := load(client, url, reviews, n, c)
+	var r Result
+	if rate > 0 {
+		r = loadAtRate(client, url, reviews, n, rate)
+	} else {
+		r = load(client, url, reviews, n, c)
+	}
 	r.Name = name
 	return json.NewEncoder(os.Stdout).Encode(r)
 }
@@ -154,10 +166,48 @@ func load(client *http.Client, url string, reviews [][]byte, n, c int) Result {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
+	r := summarize(latencies, time.Since(start), errs.Load(), allowed.Load(), &firstErr)
+	r.Conc = c
+	return r
+}
+
+// loadAtRate sends n reviews at rate per second, open loop, and measures each from the time it
+// was meant to be sent.
+func loadAtRate(client *http.Client, url string, reviews [][]byte, n int, rate float64) Result {
+	latencies := make([]time.Duration, n)
+	var errs, allowed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	for i := range n {
+		intended := start.Add(time.Duration(i) * interval)
+		if d := time.Until(intended); d > 0 {
+			time.Sleep(d)
+		}
+		wg.Go(func() {
+			ok, err := review(client, url, reviews[i%len(reviews)])
+			latencies[i] = time.Since(intended)
+			switch {
+			case err != nil:
+				errs.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+			case ok:
+				allowed.Add(1)
+			}
+		})
+	}
+	wg.Wait()
+	r := summarize(latencies, time.Since(start), errs.Load(), allowed.Load(), &firstErr)
+	r.Rate = rate
+	return r
+}
+
+func summarize(latencies []time.Duration, elapsed time.Duration, errs, allowed int64, firstErr *atomic.Value) Result {
+	n := len(latencies)
 	slices.Sort(latencies)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	r := Result{Reviews: n, Conc: c, Errors: errs.Load(), Allowed: allowed.Load(), Seconds: elapsed.Seconds(),
+	r := Result{Reviews: n, Errors: errs, Allowed: allowed, Seconds: elapsed.Seconds(),
 		PerSec: float64(n) / elapsed.Seconds(), P50ms: ms(latencies[n*50/100]), P99ms: ms(latencies[min(n-1, n*99/100)]), MaxMs: ms(latencies[n-1])}
 	if e, ok := firstErr.Load().(string); ok {
 		r.FirstErr = e
