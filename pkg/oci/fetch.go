@@ -100,7 +100,7 @@ func (c *Client) Locate(ctx context.Context, subject name.Digest, a Attestation,
 	if !budget.take(a.ManifestSize) {
 		return Located{}, ErrOverBudget
 	}
-	raw, err := c.readManifest(ctx, subject.Context(), a.Manifest)
+	raw, err := c.readManifest(ctx, subject.Context(), a.Manifest, a.ManifestSize)
 	if err != nil {
 		return Located{}, err
 	}

@@ -70,10 +70,11 @@ var manifestAccept = strings.Join([]string{
 }, ",")
 
 // readManifest reads the manifest d names in repo, at most maxManifestSize
-// bytes, and checks it against d. Unlike remote.Get, it does not parse what
+// bytes, into one buffer of the size its listing declares (sizeHint), and
+// checks it against d. Unlike remote.Get, it does not parse what
 // it reads: a referrer manifest carrying its bundle is large, and the
 // caller parses it once, into only the fields it reads.
-func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Hash) ([]byte, error) {
+func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Hash, sizeHint int64) ([]byte, error) {
 	doing := fmt.Sprintf("fetching attestation manifest %s", d)
 	s, err := c.readSession(ctx, repo)
 	if err != nil {
@@ -87,10 +88,11 @@ func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Ha
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return nil, fetchError(doing, err)
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxManifestSize+1))
-	if err != nil {
+	buf := bytes.NewBuffer(make([]byte, 0, min(max(sizeHint, 0), maxManifestSize)+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxManifestSize+1)); err != nil {
 		return nil, fetchError(doing, err)
 	}
+	raw := buf.Bytes()
 	if len(raw) > maxManifestSize {
 		return nil, unusable("attestation manifest %s is larger than %d bytes", d, maxManifestSize)
 	}

@@ -52,7 +52,7 @@ func TestManifestReadIsCheckedAgainstItsDigest(t *testing.T) {
 	pings.Store(0)
 	c := NewClient()
 	for range 2 {
-		if _, err := c.readManifest(context.Background(), repo, h); err != nil {
+		if _, err := c.readManifest(context.Background(), repo, h, 0); err != nil {
 			t.Fatalf("reading the manifest as stored: %v", err)
 		}
 	}
@@ -61,7 +61,7 @@ func TestManifestReadIsCheckedAgainstItsDigest(t *testing.T) {
 	}
 	other := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`
 	swap.Store(&other)
-	_, err = c.readManifest(context.Background(), repo, h)
+	_, err = c.readManifest(context.Background(), repo, h, 0)
 	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), h.String()) {
 		t.Fatalf("got %v; want the swapped manifest refused as unusable, naming %s", err, h)
 	}
