@@ -15,6 +15,12 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
+// maxReadSessions bounds the sessions a client keeps: a webhook reads the
+// repositories of every Pod it is asked about, and whoever creates Pods
+// names them; past the bound, the sessions are dropped and made again as
+// needed (a ping each), so memory stays bounded.
+const maxReadSessions = 1024
+
 // readSessions keeps one pull session per repository, as remote.Puller
 // keeps its fetchers: the ping and token exchange happen once per process
 // and repository, not once per read.
@@ -37,7 +43,7 @@ func (c *Client) readSession(ctx context.Context, repo name.Repository) (*sessio
 	c.reads.mu.Lock()
 	p, ok := c.reads.m[key]
 	if !ok {
-		if c.reads.m == nil {
+		if c.reads.m == nil || len(c.reads.m) >= maxReadSessions {
 			c.reads.m = map[string]*pendingSession{}
 		}
 		p = &pendingSession{done: make(chan struct{})}
