@@ -13,8 +13,9 @@ import (
 // A signed statement holding a key twice, exactly or in another case, is
 // read differently by encoding/json (which matches fields without regard
 // to case and keeps the last) and by cosign's or OPA's readers: each
-// variant here would count as evidence if gate read it as encoding/json
-// does, and must be refused naming the key, in both layouts.
+// variant here but the test results (which the schema check refuses too,
+// for an unknown field) would count as evidence if gate read it as
+// encoding/json does; each must be refused naming the key, in both layouts.
 func TestRepeatedKeysAreRefused(t *testing.T) {
 	ci, ciPub := newSigner(t)
 	trust, err := NewTrust([]Key{{Name: "ci", Role: "ci", PublicKey: ciPub}}, nil, nil,
@@ -37,6 +38,8 @@ func TestRepeatedKeysAreRefused(t *testing.T) {
 	}{
 		{"predicateType twice, in another case", `"PredicateType"`, st(`"subject":` + subject +
 			`,"predicateType":"` + attestations.TestResultType + `","PredicateType":"` + attestations.ProvenanceType + `","predicate":{"result":"FAILED"}`)},
+		{"test results with result and Result", `"Result"`, st(`"subject":` + subject +
+			`,"predicateType":"` + attestations.TestResultType + `","predicate":{"result":"FAILED","Result":"PASSED"}`)},
 		{"subject twice, another image's first", `"subject"`, st(`"subject":` + other + `,"subject":` + subject +
 			`,"predicateType":"` + attestations.ProvenanceType + `","predicate":{}`)},
 		{"an approval's decision twice, NOGO first", `"decision"`, st(`"subject":` + subject +
