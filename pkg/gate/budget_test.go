@@ -106,3 +106,56 @@ func TestFloodCannotHideANoGo(t *testing.T) {
 		t.Error("the unread gate passed")
 	}
 }
+
+// More attestations than MaxAttestations are treated as more bytes than the
+// read budget: the newest are read, the rest rejected unread, and the
+// decision goes on, a denial through evidence/unread with every policy gate
+// decided on what was read, never an error (which would let anyone who can
+// push referrers make a good image undecidable) and never a blessing (what
+// was not read could be a NOGO). The limit is made small here rather than
+// pushing a thousand referrers.
+func TestPastMaxAttestationsDeniesUnread(t *testing.T) {
+	const extra = 3
+	h := newHarness(t, true, 1)
+	ref, d := h.image("1.0")
+	h.blessedEvidence(ref, "module-lead", "qa", "sre") // 7 attestations
+	for i := range extra {                             // older than the good evidence, so read last
+		body := []byte(fmt.Sprintf(`{"junk":%d}`, i))
+		l := h.blob(d, body, oci.BundleMediaType)
+		h.putReferrer(d, h.referrerManifest(d, []v1.Descriptor{l}, attestations.ApprovalType, map[string]string{"org.opencontainers.image.created": time.Now().Add(-time.Hour).Format(time.RFC3339)}), nil)
+	}
+	v := NewVerifier(h.client, h.cfg)
+	v.most = 7
+	types := h.cfg.Environments["test"].Policy.PredicateTypes()
+	if _, err := v.Gather(context.Background(), d, types); err != nil { // warm the client's transports: one ping per process
+		t.Fatal(err)
+	}
+	h.requests.Store(0)
+	g, err := v.Gather(context.Background(), d, types)
+	if err != nil {
+		t.Fatalf("too many attestations made the image undecidable: %v", err)
+	}
+	if len(g.Evidence) != 7 || len(g.Rejected) != extra || g.NotRead() != extra {
+		t.Fatalf("want the 7 newest read and %d rejected unread; got %d evidence, rejected %+v", extra, len(g.Evidence), g.Rejected)
+	}
+	for _, r := range g.Rejected {
+		if !strings.Contains(r.Reason, "more than 7 attestations") {
+			t.Errorf("rejection %q does not say the count gate reads", r.Reason)
+		}
+	}
+	if n := h.requests.Load(); n > 2+7 { // the listing, the legacy look, one manifest each
+		t.Errorf("made %d requests: the attestations past the count were fetched", n)
+	}
+	dec, err := Decide(context.Background(), h.cfg.Environments["test"], g, ref, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec.Allowed {
+		t.Fatal("blessed over attestations nobody read")
+	}
+	for _, gt := range dec.Gates {
+		if gt.Passed == (gt.Name == "evidence/unread") {
+			t.Errorf("gate %s passed=%v (%s): want every policy gate passed on the evidence read, and the unread gate failed", gt.Name, gt.Passed, gt.Reason)
+		}
+	}
+}

@@ -54,13 +54,15 @@ type Verifier struct {
 	legacy bool
 	// budget is maxReadBytes; a test makes it smaller rather than push gigabytes.
 	budget int64
+	// most is oci.MaxAttestations; a test makes it smaller rather than push a thousand.
+	most int
 	// check is checkAttestation; a test makes it panic.
 	check func(t *verify.Trust, a oci.Attestation, raw []byte, digest string) (*verify.Evidence, error)
 }
 
 // NewVerifier returns a Verifier reading registries through c and trusting as cfg says.
 func NewVerifier(c *oci.Client, cfg *config.Config) *Verifier {
-	return &Verifier{client: c, trust: cfg.Trust, legacy: cfg.Legacy, budget: maxReadBytes, check: checkAttestation}
+	return &Verifier{client: c, trust: cfg.Trust, legacy: cfg.Legacy, budget: maxReadBytes, most: oci.MaxAttestations, check: checkAttestation}
 }
 
 // Gathered is the verified evidence about one digest, and what did not count.
@@ -104,11 +106,15 @@ func (v *Verifier) Gather(ctx context.Context, d name.Digest, types []string) (*
 	}
 	todo := wanted(all, types)
 	g := &Gathered{Digest: d, Evidence: []Verified{}, Rejected: []Rejected{}}
-	if len(todo) > oci.MaxAttestations {
-		for _, a := range todo[oci.MaxAttestations:] {
-			g.Rejected = append(g.Rejected, rejection(a, fmt.Errorf("%w: %s has more than %d attestations of the types the policy reads, and gate reads the newest", ErrNotRead, d, oci.MaxAttestations)))
+	// Past the count, as past the read budget, attestations are rejected
+	// unread and the decision goes on: a flood of referrers denies an image
+	// (Decide never blesses over what it did not read), never makes it
+	// undecidable.
+	if len(todo) > v.most {
+		for _, a := range todo[v.most:] {
+			g.Rejected = append(g.Rejected, rejection(a, fmt.Errorf("%w: %s has more than %d attestations of the types the policy reads, and gate reads the newest", ErrNotRead, d, v.most)))
 		}
-		todo = todo[:oci.MaxAttestations]
+		todo = todo[:v.most]
 	}
 	results, err := v.read(ctx, d, todo)
 	if err != nil {

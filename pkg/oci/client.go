@@ -23,6 +23,8 @@ type Client struct {
 	// token, across calls: without them every call pings the registry anew.
 	puller *remote.Puller
 	pusher *remote.Pusher
+	// reads keeps the sessions that read referrer manifests unparsed.
+	reads readSessions
 }
 
 // Option configures a Client.

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/gatehq/gate/attestations"
+	"github.com/gatehq/gate/internal/jsonstrict"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
 	sgverify "github.com/sigstore/sigstore-go/pkg/verify"
@@ -184,6 +185,9 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 	if !jsonObject(raw) {
 		return nil, fmt.Errorf("%w: not a JSON object, so not a DSSE envelope", ErrMalformed)
 	}
+	if err := strictKeys("envelope", raw); err != nil {
+		return nil, err
+	}
 	var env dsse.Envelope
 	if err := json.Unmarshal(raw, &env); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
@@ -213,7 +217,16 @@ func (t *Trust) Envelope(raw []byte, digest string) (*Evidence, error) {
 	return t.check(st, digest, k.signer)
 }
 
+// parseStatement reads a statement whose signature has verified. Its keys
+// are checked first: encoding/json would match "PredicateType" to the
+// predicateType field and keep the last of a repeated key, where cosign's
+// and OPA's readers see another value; what gate reads must be what was
+// signed as every reader sees it, so a statement readers could disagree on
+// is refused, its predicate included, at any depth.
 func parseStatement(payload []byte) (*statement, error) {
+	if err := strictKeys("statement", payload); err != nil {
+		return nil, err
+	}
 	var st statement
 	if err := json.Unmarshal(payload, &st); err != nil {
 		return nil, fmt.Errorf("%w: statement: %w", ErrMalformed, err)
@@ -265,6 +278,15 @@ func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, e
 		}
 	}
 	return &Evidence{PredicateType: st.PredicateType, Signer: signer, Predicate: predicate}, nil
+}
+
+// strictKeys refuses JSON holding a key twice, exactly or differing in
+// case only, naming the key (jsonstrict.CheckKeys).
+func strictKeys(what string, raw []byte) error {
+	if err := jsonstrict.CheckKeys(raw, jsonstrict.MaxDepth); err != nil {
+		return fmt.Errorf("%w: %s: %w: readers disagree on which counts, so gate reads neither; re-sign it without the key that does not belong", ErrMalformed, what, err)
+	}
+	return nil
 }
 
 const attestationsPayloadType = "application/vnd.in-toto+json"
