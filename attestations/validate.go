@@ -46,6 +46,9 @@ func validateTestResult(raw []byte) error {
 	if err := protojson.Unmarshal(raw, &p); err != nil {
 		return err
 	}
+	if err := jsonNamesOnly(raw, &p); err != nil {
+		return err
+	}
 	if !slices.Contains([]string{ResultPassed, ResultWarned, ResultFailed}, p.GetResult()) {
 		return fmt.Errorf("field result: %q is not one of %s, %s, %s", p.GetResult(), ResultPassed, ResultWarned, ResultFailed)
 	}
@@ -55,6 +58,9 @@ func validateTestResult(raw []byte) error {
 func validateVulns(raw []byte) error {
 	var p vulnsv02.Vulns
 	if err := protojson.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	if err := jsonNamesOnly(raw, &p); err != nil {
 		return err
 	}
 	if p.GetScanner().GetUri() == "" {

@@ -15,6 +15,8 @@ func TestValidate(t *testing.T) {
 		{"test results: result 42", TestResultType, `{"result":42}`, "result"},
 		{"test results: MAYBE", TestResultType, `{"result":"MAYBE"}`, "result"},
 		{"test results: an unknown field", TestResultType, `{"result":"PASSED","hello":"world"}`, "hello"},
+		{"test results: failed_tests, the proto name the policy never reads", TestResultType, `{"result":"PASSED","failed_tests":["TestPay"]}`, "failed_tests"},
+		{"vulns: scan_started_on, a proto name one level down", VulnsType, `{"scanner":{"uri":"x"},"metadata":{"scan_started_on":"2026-11-01T00:00:00Z"}}`, "metadata.scan_started_on"},
 		{"vulns", VulnsType, `{"scanner":{"uri":"pkg:github/aquasecurity/trivy","result":[{"id":"CVE-1","severity":[{"method":"gate","score":"HIGH"}]}]},"metadata":{"scanStartedOn":"2026-11-01T00:00:00Z"}}`, ""},
 		{"vulns: no scanner", VulnsType, `{"metadata":{}}`, "scanner.uri"},
 		{"vulns: a finding without id", VulnsType, `{"scanner":{"uri":"x","result":[{"severity":[]}]}}`, "scanner.result[0].id"},
