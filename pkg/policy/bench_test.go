@@ -10,7 +10,7 @@ import (
 )
 
 // benchInput holds seven pieces of evidence: one per gate kind and two approvals.
-func benchInput(b *testing.B) Input {
+func benchInput(b testing.TB) Input {
 	return input([]Evidence{
 		testResult(b, "unit", attestations.ResultPassed, 40, 0),
 		testResult(b, "integration", attestations.ResultPassed, 12, 0),
