@@ -42,7 +42,9 @@ func newVerify() *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			// Compiling a policy is most of a one-shot verify's start-up: only
+			// the environment decided for is compiled.
+			cfg, err := config.Load(ctx, cfgPath, config.OnlyEnvironment(env))
 			if err != nil {
 				return err
 			}
