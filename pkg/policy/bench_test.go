@@ -3,6 +3,7 @@ package policy
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"testing"
 
 	"github.com/gatehq/gate/attestations"
@@ -68,5 +69,39 @@ func BenchmarkEvaluateLargeScan(b *testing.B) {
 		if _, err := p.Evaluate(ctx, in); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkEvaluateGate evaluates benchInput with production's params cut down
+// to one gate at a time ("none" keeps only max_approval_age, which alone
+// enables no gate): what each gate of the shipped Rego costs, for deciding
+// where a cheaper policy would pay.
+func BenchmarkEvaluateGate(b *testing.B) {
+	full, err := LoadParams(filepath.Join(policiesDir, "data", "production.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, ctx := benchInput(b), context.Background()
+	for _, gate := range []string{"all", "none", "required_tests", "min_coverage", "deny_severity", "provenance", "approvals"} {
+		params := map[string]any{"max_approval_age": full["max_approval_age"]}
+		switch gate {
+		case "all":
+			params = full
+		case "none":
+		default:
+			params[gate] = full[gate]
+		}
+		b.Run(gate, func(b *testing.B) {
+			p, err := Load(ctx, policiesDir, params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := p.Evaluate(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
