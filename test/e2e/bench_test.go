@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -334,6 +333,15 @@ var testerPolicies = map[string]string{
 	time.now_ns() - time.parse_rfc3339_ns(input.predicate.approvedAt) < ((168 * 3600) * 1000) * 1000000`,
 }
 
+// testerNames name the ClusterImagePolicy's attestations, one per predicate type.
+var testerNames = map[string]string{
+	attestations.TestResultType: "tests",
+	attestations.CoverageType:   "coverage",
+	attestations.VulnsType:      "vulns",
+	attestations.ProvenanceType: "provenance",
+	attestations.ApprovalType:   "approval",
+}
+
 // clusterImagePolicy is a ClusterImagePolicy equivalent to the shipped policy with e2eData's
 // params, for the keys in pubs: an authority per role with the attestations that role signs,
 // and a CIP-level policy requiring every authority (policy-controller otherwise admits an image
@@ -353,15 +361,11 @@ func clusterImagePolicy(t *testing.T, pubs map[string][]string) string {
 			if run.Role != role {
 				continue
 			}
-			name := path.Base(run.PredicateType)
-			if run.PredicateType == attestations.ApprovalType {
-				name = "approval"
-			}
-			name = strings.NewReplacer(".", "-", "/", "-").Replace(name)
+			name := testerNames[run.PredicateType]
 			body := strings.ReplaceAll(testerPolicies[run.PredicateType], "ROLE", `"`+role+`"`)
 			fmt.Fprintf(&b, "    - name: %s\n      predicateType: %s\n      policy:\n        type: rego\n        data: |\n", name, run.PredicateType)
 			for _, line := range strings.Split("package sigstore\n\nimport rego.v1\n\ndefault isCompliant := false\n\nisCompliant if {\n\tinput.predicateType == \""+run.PredicateType+"\"\n\t"+body+"\n}", "\n") {
-				fmt.Fprintf(&b, "          %s\n", line)
+				fmt.Fprintf(&b, "          %s\n", strings.ReplaceAll(line, "\t", "  "))
 			}
 		}
 		names = append(names, `"`+role+`"`)
