@@ -5,7 +5,9 @@
 # policy compile, then exit 2). It builds gate at a base revision (default HEAD~1, or $1) and
 # from the working tree, runs each command RUNS times (default 21), interleaved, and prints
 # the median wall and CPU (user + system) time of each, and the package init time GODEBUG=
-# inittrace=1 reports (the median over the runs of its sum, and the largest packages).
+# inittrace=1 reports (the median over the runs of its sum, and the largest packages). With
+# IMAGE and CONFIG set (an image by digest and the absolute path of a trust config that finds it
+# blessed), it measures a full one-shot `gate verify IMAGE --config CONFIG` too.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,6 +34,9 @@ for _ in $(seq "$runs"); do
 	for b in base tree; do
 		measure "$b-help" "$tmp/gate-$b" --help
 		(cd examples && measure "$b-verify" "$tmp/gate-$b" verify "$unreachable" --config gate.yaml)
+		if [[ -n ${IMAGE:-} ]]; then
+			measure "$b-image" "$tmp/gate-$b" verify "$IMAGE" --config "$CONFIG"
+		fi
 		GODEBUG=inittrace=1 "$tmp/gate-$b" --help 2>&1 >/dev/null | awk '{s += $5} END {printf "%.1f\n", s}' >>"$tmp/$b-init"
 	done
 done
@@ -41,9 +46,12 @@ echo "nproc: $(nproc); CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2-
 echo
 echo "| what | $base: wall | CPU | working tree: wall | CPU |"
 echo "|---|---|---|---|---|"
-for what in help verify; do
+whats="help verify"
+[[ -n ${IMAGE:-} ]] && whats="$whats image"
+for what in $whats; do
 	label="gate --help"
 	[[ $what == verify ]] && label="gate verify (registry refusing connections)"
+	[[ $what == image ]] && label="gate verify $IMAGE"
 	row="| \`$label\`"
 	for b in base tree; do
 		row="$row | $(cut -d' ' -f1 "$tmp/$b-$what" | median) ms | $(cut -d' ' -f2 "$tmp/$b-$what" | median) ms"
