@@ -326,7 +326,7 @@ var testerPolicies = map[string]string{
 	}`,
 	attestations.ProvenanceType: `input.predicate.runDetails.builder.id == "https://ci.example/builder"
 	some dep in input.predicate.buildDefinition.resolvedDependencies
-	startswith(dep.uri, "git+https://git.example/app@")`,
+	startswith(concat("", [dep.uri, "@"]), "git+https://git.example/app@")`,
 	attestations.ApprovalType: `input.predicate.decision == "GO"
 	input.predicate.role == ROLE
 	time.parse_rfc3339_ns(input.predicate.expiresAt) > time.now_ns()
