@@ -123,7 +123,14 @@ func TestGateVerifyVsPeers(t *testing.T) {
 	}
 	cosign2, cosign3, opa, tester := cosignV2(t), cosignV3(t), tool(t, envOPA), tool(t, envPolicyTester)
 	w := newWorld(t)
-	r := startDistribution(t, "")
+	// GATE_BENCH_REGISTRY=referrers runs the comparison on go-containerregistry's registry
+	// (referrers API on) instead of the distribution registry (fallback tag).
+	r, registryName := (*registryServer)(nil), "distribution v3.1.2"
+	if os.Getenv("GATE_BENCH_REGISTRY") == "referrers" {
+		r, registryName = startReferrersRegistry(t), "go-containerregistry's registry (referrers API on)"
+	} else {
+		r = startDistribution(t, "")
+	}
 	digest := pushImage(t, r.host, "team/app", nil)
 	image := digest.String()
 	keys, pubs := map[string]string{}, map[string][]string{}
@@ -168,7 +175,7 @@ func TestGateVerifyVsPeers(t *testing.T) {
 		{"cosign verify-attestation ×7, one after another, + opa eval", func() time.Duration { return c.run(false) }},
 		{"cosign verify-attestation ×7, all at once, + opa eval", func() time.Duration { return c.run(true) }},
 	}
-	header := fmt.Sprintf("registry: distribution v3.1.2 on loopback; evidence written by %s (legacy .att layout); %s", cosign2.name, cosign3.name)
+	header := fmt.Sprintf("registry: %s on loopback; evidence written by %s (legacy .att layout); %s", registryName, cosign2.name, cosign3.name)
 	benchReport(t, header, sides, fmt.Sprintf("of the cosign side, `opa eval` alone: median %s", ms(median(c.opaTimes))))
 }
 
