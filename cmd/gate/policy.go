@@ -215,7 +215,7 @@ func runPolicyDiff(cmd *cobra.Command, f *diffFlags, images []string) error {
 func verifyForDiff(cmd *cobra.Command, f *diffFlags, cmp *policy.Comparison, images []string) ([]policy.Case, error) {
 	c, ctx, cancel := f.reg.client(cmd.Context())
 	defer cancel()
-	cfg, err := loadConfig(ctx, f.cfgPath)
+	cfg, err := loadConfig(ctx, f.cfgPath, config.OnlyEnvironment(f.env))
 	if err != nil {
 		return nil, err
 	}

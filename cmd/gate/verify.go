@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/gatehq/gate/pkg/verify"
@@ -45,7 +46,9 @@ func newVerify() *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := loadConfig(ctx, cfgPath)
+			// Compiling a policy is most of a one-shot verify's start-up: only
+			// the environment decided for is compiled.
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env))
 			if err != nil {
 				return err
 			}

@@ -22,6 +22,7 @@ namespaces, environments and mode apply; see charts/gate and README.md.`,
     --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			longRunning()
 			var err error
 			if o.Log, err = admission.NewLogger(cmd.ErrOrStderr(), logFormat); err != nil {
 				return err

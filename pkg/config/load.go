@@ -20,13 +20,18 @@ const MaxFileSize = 1 << 20
 
 // Config is a loaded, checked trust config.
 type Config struct {
-	Path               string
-	Trust              *verify.Trust
+	Path  string
+	Trust *verify.Trust
+	// Environments holds the environments whose policy was compiled: all of
+	// them, unless the config was loaded with OnlyEnvironment.
 	Environments       map[string]*Environment
 	DefaultEnvironment string
 	// Legacy says whether to read cosign's legacy .att attestations.
 	Legacy bool
 	keys   []verify.Key // as the config names them, for KeyRole
+	// declared are the names of all the config's environments, sorted;
+	// Environments holds those whose policy was compiled.
+	declared []string
 }
 
 // Environment is one environment with its policy prepared.
@@ -58,20 +63,47 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Option changes what Load prepares.
+type Option func(*options)
+
+type options struct {
+	// only names the environment whose policy is compiled; nil compiles all.
+	only *string
+}
+
+// OnlyEnvironment has Load compile the policy of the named environment alone
+// ("" names the default environment), and refuse a name that is not one of
+// the environments. Compiling a policy is most of a one-shot command's
+// start-up, and such a command decides for one environment. Every other
+// environment is still checked and its data read, but its policy is not
+// compiled: Environment refuses it, so nothing decides with a policy that
+// was never checked. A server that decides for several environments loads
+// without this option, and so finds a broken policy at start.
+func OnlyEnvironment(name string) Option {
+	return func(o *options) { o.only = &name }
+}
+
 // Load reads the trust config at path with Read, then checks and prepares
 // it: its keys are read, its roles checked, and each environment's policy
-// compiled.
-func Load(ctx context.Context, path string) (*Config, error) {
+// compiled (only one, with OnlyEnvironment).
+func Load(ctx context.Context, path string, opts ...Option) (*Config, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	s, err := Read(path)
 	if err != nil {
 		return nil, err
 	}
-	return s.loader().load(ctx, &s.File)
+	l := s.loader()
+	l.only = o.only
+	return l.load(ctx, &s.File)
 }
 
 type loader struct {
 	path, dir string
 	doc       *yaml.Node
+	only      *string
 }
 
 // fail returns a config Error at field, a dotted path with [i] indexes.
@@ -168,46 +200,76 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if len(f.Environments) == 0 {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}
+	params := map[string]map[string]any{}
 	for _, name := range sortedKeys(f.Environments) {
 		e := f.Environments[name]
 		field := "environments." + name
 		if e.Policy == "" {
 			return nil, l.fail(field+".policy", "missing: the directory of the policy's .rego files")
 		}
-		var params map[string]any
 		if e.Data != "" {
-			if params, err = policy.LoadParams(l.rel(e.Data)); err != nil {
+			if params[name], err = policy.LoadParams(l.rel(e.Data)); err != nil {
 				return nil, l.fail(field+".data", "%w", err)
 			}
 		}
-		p, err := policy.Load(ctx, l.rel(e.Policy), params)
-		if err != nil {
-			return nil, l.fail(field+".policy", "%w", err)
-		}
-		cfg.Environments[name] = &Environment{Name: name, Policy: p}
 	}
-	if cfg.DefaultEnvironment == "" && len(cfg.Environments) == 1 {
-		for name := range cfg.Environments {
+	if cfg.DefaultEnvironment == "" && len(f.Environments) == 1 {
+		for name := range f.Environments {
 			cfg.DefaultEnvironment = name
 		}
 	}
-	if _, ok := cfg.Environments[cfg.DefaultEnvironment]; !ok && cfg.DefaultEnvironment != "" {
+	if _, ok := f.Environments[cfg.DefaultEnvironment]; !ok && cfg.DefaultEnvironment != "" {
 		return nil, l.fail("defaultEnvironment", "%q is not one of the environments", cfg.DefaultEnvironment)
 	}
+	names := sortedKeys(f.Environments)
+	if l.only != nil {
+		name, err := environmentName(l.path, cfg.DefaultEnvironment, *l.only, names)
+		if err != nil {
+			return nil, err
+		}
+		names = []string{name}
+	}
+	for _, name := range names {
+		p, err := policy.Load(ctx, l.rel(f.Environments[name].Policy), params[name])
+		if err != nil {
+			return nil, l.fail("environments."+name+".policy", "%w", err)
+		}
+		cfg.Environments[name] = &Environment{Name: name, Policy: p}
+	}
+	cfg.declared = sortedKeys(f.Environments)
 	return cfg, nil
 }
 
-// Environment returns the named environment, or the default one for "".
-func (c *Config) Environment(name string) (*Environment, error) {
+// environmentName resolves name ("" for the default) against the declared
+// environments.
+func environmentName(path, def, name string, declared []string) (string, error) {
 	if name == "" {
-		name = c.DefaultEnvironment
+		name = def
 	}
 	if name == "" {
-		return nil, fmt.Errorf("%s: no defaultEnvironment, so an environment must be named (one of %s)", c.Path, strings.Join(sortedKeys(c.Environments), ", "))
+		return "", fmt.Errorf("%s: no defaultEnvironment, so an environment must be named (one of %s)", path, strings.Join(declared, ", "))
+	}
+	if !slices.Contains(declared, name) {
+		return "", fmt.Errorf("%s: no environment %q (have %s)", path, name, strings.Join(declared, ", "))
+	}
+	return name, nil
+}
+
+// Environment returns the named environment, or the default one for "". An
+// environment whose policy Load did not compile (see OnlyEnvironment) is an
+// error, never a decision.
+func (c *Config) Environment(name string) (*Environment, error) {
+	declared := c.declared
+	if declared == nil { // a Config built by hand rather than by Load
+		declared = sortedKeys(c.Environments)
+	}
+	name, err := environmentName(c.Path, c.DefaultEnvironment, name, declared)
+	if err != nil {
+		return nil, err
 	}
 	e, ok := c.Environments[name]
 	if !ok {
-		return nil, fmt.Errorf("%s: no environment %q (have %s)", c.Path, name, strings.Join(sortedKeys(c.Environments), ", "))
+		return nil, fmt.Errorf("%s: the policy of environment %q was not compiled: the config was loaded for another environment", c.Path, name)
 	}
 	return e, nil
 }

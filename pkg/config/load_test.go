@@ -80,3 +80,51 @@ func TestConfigMistakesSayWhere(t *testing.T) {
 		})
 	}
 }
+
+// TestOnlyEnvironmentCompilesOnlyThatPolicy: a one-shot command compiles the
+// policy it decides with, and no other; a load for all environments (the
+// webhook's) still finds any broken policy at start.
+func TestOnlyEnvironmentCompilesOnlyThatPolicy(t *testing.T) {
+	pub, err := os.ReadFile("../../examples/keys/ci.pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, _ := filepath.Abs("../../policies")
+	dir := t.TempDir()
+	broken := filepath.Join(dir, "broken")
+	os.Mkdir(broken, 0o700)
+	os.WriteFile(filepath.Join(broken, "p.rego"), []byte("package gate.blessed\n\ndecision := x\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "ci.pub"), pub, 0o600)
+	path := filepath.Join(dir, "gate.yaml")
+	os.WriteFile(path, []byte("roles:\n  ci:\n    keys: [ci.pub]\n    maySign: [tests]\nenvironments:\n  prod:\n    policy: "+good+"\n  staging:\n    policy: broken\ndefaultEnvironment: prod\n"), 0o600)
+	ctx := context.Background()
+
+	var cerr *Error
+	if _, err := Load(ctx, path); !errors.As(err, &cerr) || cerr.Field != "environments.staging.policy" {
+		t.Fatalf("loading every environment: want the broken staging policy reported, got %v", err)
+	}
+	for _, name := range []string{"", "prod"} {
+		cfg, err := Load(ctx, path, OnlyEnvironment(name))
+		if err != nil {
+			t.Fatalf("OnlyEnvironment(%q): %v", name, err)
+		}
+		if e, err := cfg.Environment(name); err != nil || e.Name != "prod" || e.Policy == nil {
+			t.Errorf("OnlyEnvironment(%q): Environment(%q) = %v, %v; want prod, compiled", name, name, e, err)
+		}
+		if len(cfg.Environments) != 1 {
+			t.Errorf("OnlyEnvironment(%q): %d environments compiled, want 1", name, len(cfg.Environments))
+		}
+		if _, err := cfg.Environment("staging"); err == nil || !strings.Contains(err.Error(), "not compiled") {
+			t.Errorf("OnlyEnvironment(%q): Environment(staging) = %v, want refused as not compiled", name, err)
+		}
+		if _, err := cfg.Environment("moon"); err == nil || !strings.Contains(err.Error(), `no environment "moon"`) {
+			t.Errorf("OnlyEnvironment(%q): Environment(moon) = %v, want no such environment", name, err)
+		}
+	}
+	if _, err := Load(ctx, path, OnlyEnvironment("staging")); !errors.As(err, &cerr) || cerr.Field != "environments.staging.policy" {
+		t.Errorf("OnlyEnvironment(staging): want its broken policy reported, got %v", err)
+	}
+	if _, err := Load(ctx, path, OnlyEnvironment("moon")); err == nil || !strings.Contains(err.Error(), `no environment "moon" (have prod, staging)`) {
+		t.Errorf("OnlyEnvironment(moon): want no such environment, got %v", err)
+	}
+}

@@ -3,14 +3,20 @@ package policy
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"syscall"
 	"testing"
 
 	"github.com/gatehq/gate/attestations"
+	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
 )
 
 // benchInput holds seven pieces of evidence: one per gate kind and two approvals.
-func benchInput(b *testing.B) Input {
+func benchInput(b testing.TB) Input {
 	return input([]Evidence{
 		testResult(b, "unit", attestations.ResultPassed, 40, 0),
 		testResult(b, "integration", attestations.ResultPassed, 12, 0),
@@ -25,11 +31,23 @@ func benchInput(b *testing.B) Input {
 func BenchmarkEvaluate(b *testing.B) {
 	p, in, ctx := load(b, "production"), benchInput(b), context.Background()
 	b.ReportAllocs()
+	start := cpuTime()
 	for b.Loop() {
 		if _, err := p.Evaluate(ctx, in); err != nil {
 			b.Fatal(err)
 		}
 	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
+
+// cpuTime is the process's user and system CPU time in nanoseconds: on a
+// shared machine, steadier than wall time.
+func cpuTime() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		panic(err)
+	}
+	return ru.Utime.Nano() + ru.Stime.Nano()
 }
 
 // BenchmarkEvaluateJSONInput is what Evaluate would cost handing OPA the
@@ -69,4 +87,104 @@ func BenchmarkEvaluateLargeScan(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkEvaluateGate evaluates benchInput with production's params cut down
+// to one gate at a time ("none" keeps only max_approval_age, which alone
+// enables no gate): what each gate of the shipped Rego costs, for deciding
+// where a cheaper policy would pay.
+func BenchmarkEvaluateGate(b *testing.B) {
+	full, err := LoadParams(filepath.Join(policiesDir, "data", "production.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	in, ctx := benchInput(b), context.Background()
+	for _, gate := range []string{"all", "none", "required_tests", "min_coverage", "deny_severity", "provenance", "approvals"} {
+		params := map[string]any{"max_approval_age": full["max_approval_age"]}
+		switch gate {
+		case "all":
+			params = full
+		case "none":
+		default:
+			params[gate] = full[gate]
+		}
+		b.Run(gate, func(b *testing.B) {
+			p, err := Load(ctx, policiesDir, params)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			start := cpuTime()
+			for b.Loop() {
+				if _, err := p.Evaluate(ctx, in); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+		})
+	}
+}
+
+// BenchmarkEvaluatePartialEval is what partial evaluation at prepare time
+// would give (rego.WithPartialEval: the params are known, the input is not),
+// measured against BenchmarkEvaluate: Load does not use it, because the
+// residual policy was slower, not faster (BENCHMARKS.md).
+func BenchmarkEvaluatePartialEval(b *testing.B) {
+	ctx := context.Background()
+	params, err := LoadParams(filepath.Join(policiesDir, "data", "production.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	doc, _, err := canonicalParams(params)
+	if err != nil {
+		b.Fatal(err)
+	}
+	names, err := policyFiles(policiesDir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	modules := map[string]*ast.Module{}
+	for _, name := range names {
+		src, err := os.ReadFile(filepath.Join(policiesDir, name))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if modules[name], err = ast.ParseModuleWithOpts(name, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	store := inmem.NewFromObjectWithOpts(map[string]any{"gate": map[string]any{"params": doc}}, inmem.OptReturnASTValuesOnRead(true))
+	c, err := compile(ctx, store, modules)
+	if err != nil {
+		b.Fatal(err)
+	}
+	pq, err := rego.New(rego.Query(decisionQuery), rego.Compiler(c), rego.Store(store)).PrepareForEval(ctx, rego.WithPartialEval())
+	if err != nil {
+		b.Fatal(err)
+	}
+	in := benchInput(b)
+	want, err := load(b, "production").Evaluate(ctx, in)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		v, err := in.value()
+		if err != nil {
+			b.Fatal(err)
+		}
+		rs, err := pq.Eval(ctx, rego.EvalParsedInput(v))
+		if err != nil {
+			b.Fatal(err)
+		}
+		got, err := decode(rs)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			b.Fatalf("partial evaluation decided %+v, want %+v", got, want)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }

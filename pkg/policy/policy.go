@@ -250,7 +250,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if in.Now.IsZero() {
 		return Decision{}, errors.New("evaluating policy: input has no time")
 	}
-	v, err := ast.InterfaceToValue(in.document())
+	v, err := in.value()
 	if err != nil {
 		return Decision{}, fmt.Errorf("converting policy input: %w", err)
 	}
@@ -261,25 +261,37 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	return decode(rs)
 }
 
-// document is in as the JSON-shaped values OPA converts without a JSON round
-// trip; predicates already are such values, decoded from their statements.
-func (in Input) document() map[string]any {
-	evidence := make([]any, len(in.Evidence))
+// value is in as the AST value the policy reads, built directly: neither a
+// JSON round trip nor an intermediate map. Only the predicates, already
+// JSON-shaped values decoded from their statements, are converted.
+func (in Input) value() (ast.Value, error) {
+	evidence := make([]*ast.Term, len(in.Evidence))
 	for i, e := range in.Evidence {
-		var predicate any
+		predicate := ast.NullTerm()
 		if e.Predicate != nil {
-			predicate = e.Predicate
+			v, err := ast.InterfaceToValue(e.Predicate)
+			if err != nil {
+				return nil, fmt.Errorf("evidence %d: %w", i, err)
+			}
+			predicate = ast.NewTerm(v)
 		}
-		evidence[i] = map[string]any{
-			"predicateType": e.PredicateType,
-			"signer":        map[string]any{"role": e.Signer.Role, "identity": e.Signer.Identity, "name": e.Signer.Name},
-			"predicate":     predicate,
-		}
+		evidence[i] = ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("predicateType"), ast.StringTerm(e.PredicateType)),
+			ast.Item(ast.InternedTerm("signer"), ast.ObjectTerm(
+				ast.Item(ast.InternedTerm("role"), ast.StringTerm(e.Signer.Role)),
+				ast.Item(ast.InternedTerm("identity"), ast.StringTerm(e.Signer.Identity)),
+				ast.Item(ast.InternedTerm("name"), ast.StringTerm(e.Signer.Name)),
+			)),
+			ast.Item(ast.InternedTerm("predicate"), predicate),
+		)
 	}
-	return map[string]any{
-		"subject":     map[string]any{"digest": in.Subject.Digest, "reference": in.Subject.Reference},
-		"environment": in.Environment,
-		"now":         in.Now.UTC().Format(time.RFC3339Nano),
-		"evidence":    evidence,
-	}
+	return ast.NewObject(
+		ast.Item(ast.InternedTerm("subject"), ast.ObjectTerm(
+			ast.Item(ast.InternedTerm("digest"), ast.StringTerm(in.Subject.Digest)),
+			ast.Item(ast.InternedTerm("reference"), ast.StringTerm(in.Subject.Reference)),
+		)),
+		ast.Item(ast.InternedTerm("environment"), ast.StringTerm(in.Environment)),
+		ast.Item(ast.InternedTerm("now"), ast.StringTerm(in.Now.UTC().Format(time.RFC3339Nano))),
+		ast.Item(ast.InternedTerm("evidence"), ast.ArrayTerm(evidence...)),
+	), nil
 }
