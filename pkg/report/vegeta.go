@@ -34,8 +34,8 @@ func parseVegeta(data []byte) (any, error) {
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, jsonError(data, err)
 	}
-	for key, missing := range map[string]bool{"latencies": m.Latencies == nil, "requests": m.Requests == nil, "success": m.Success == nil} {
-		if missing {
+	for _, key := range []string{"latencies", "requests", "success"} {
+		if missing := map[string]bool{"latencies": m.Latencies == nil, "requests": m.Requests == nil, "success": m.Success == nil}[key]; missing {
 			return nil, fmt.Errorf("no %q: not a whole vegeta report", key)
 		}
 	}
@@ -51,7 +51,17 @@ func parseVegeta(data []byte) (any, error) {
 		StatusCodes: m.StatusCodes, Errors: len(m.Errors),
 	}
 	if err := l.Validate(); err != nil {
-		return nil, fmt.Errorf("not a report of a real vegeta run: %w", err)
+		// The key at fault, where one alone is: a report of one line is line 1.
+		key := "latencies"
+		switch {
+		case l.Requests <= 0:
+			key = "requests"
+		case !(l.SuccessRatio >= 0 && l.SuccessRatio <= 1):
+			key = "success"
+		case l.Earliest.IsZero() || l.Latest.Before(l.Earliest):
+			key = "latest"
+		}
+		return nil, atLine(keyLine(data, key), "not a report of a real vegeta run: %v", err)
 	}
 	return l, nil
 }
