@@ -152,6 +152,9 @@ func check(t *verify.Trust, a oci.Attestation, raw []byte, digest string) result
 			return result{err: err}
 		}
 	}
+	if err := normalizeSBOM(ev); err != nil { // hook: SBOMs reach the policy as report.SBOMSummary
+		return result{err: err}
+	}
 	return result{ev: ev}
 }
 
