@@ -47,3 +47,28 @@ func TestParseLicenseRefuses(t *testing.T) {
 		}
 	}
 }
+
+func FuzzParseLicense(f *testing.F) {
+	for _, s := range []string{"MIT", "(MIT OR Apache-2.0) AND BSD-3-Clause", "GPL-2.0-only WITH Classpath-exception-2.0", "((a", "a AND (b OR c) AND (d OR e OR f)"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, expr string) {
+		dnf, err := ParseLicense(expr)
+		if err != nil {
+			return
+		}
+		if len(dnf) == 0 || len(dnf) > MaxLicenseAlternatives {
+			t.Fatalf("%q: %d alternatives", expr, len(dnf))
+		}
+		for _, alt := range dnf {
+			if len(alt) == 0 {
+				t.Fatalf("%q: an empty alternative in %v", expr, dnf)
+			}
+			for _, term := range alt {
+				if term == "" || term == "(" || term == ")" || isLicenseOperator(term) {
+					t.Fatalf("%q: term %q in %v", expr, term, dnf)
+				}
+			}
+		}
+	})
+}
