@@ -98,7 +98,7 @@ func newAttest() *cobra.Command {
 	reg.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "cosign private key file (password from $"+sign.PasswordEnv+")")
-	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura")
+	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura, SPDX/CycloneDX JSON (syft), vegeta JSON")
 	f.StringVar(&format, "format", "", "the report's format, when detecting it from the content is not wanted")
 	f.StringVar(&stage, "stage", "", "the pipeline stage a test report is from (unit, integration, …)")
 	f.StringVar(&predicateFile, "predicate", "", "any in-toto predicate, a JSON object, signed as it is (with --type)")
