@@ -27,7 +27,7 @@ const (
 	LCOV       Format = "lcov"        // lcov, gcovr --lcov, c8, ...
 	Cobertura  Format = "cobertura"   // Cobertura XML: gcovr, coverage.py, ...
 	SPDXJSON   Format = "spdx-json"   // syft -o spdx-json: SPDX 2.3
-	CycloneDX  Format = "cyclonedx"   // syft -o cyclonedx-json: CycloneDX 1.5, 1.6
+	CycloneDX  Format = "cyclonedx"   // syft -o cyclonedx-json: CycloneDX 1.5, 1.6, 1.7
 	Vegeta     Format = "vegeta"      // vegeta report -type=json
 )
 

@@ -94,7 +94,7 @@ func parseSPDX(data []byte) (any, error) {
 	return sbomDocument{raw: json.RawMessage(data)}, nil
 }
 
-// parseCycloneDX reads a CycloneDX 1.5 or 1.6 JSON BOM, as syft -o cyclonedx-json writes it.
+// parseCycloneDX reads a CycloneDX 1.5, 1.6 or 1.7 JSON BOM, as syft -o cyclonedx-json writes it.
 func parseCycloneDX(data []byte) (any, error) {
 	if _, err := summarizeCycloneDX(data); err != nil {
 		return nil, err
@@ -170,8 +170,9 @@ func summarizeCycloneDX(data []byte) (*SBOMSummary, error) {
 	if doc.BOMFormat != "CycloneDX" {
 		return nil, atLine(keyLine(data, "bomFormat"), "bomFormat %q is not CycloneDX", doc.BOMFormat)
 	}
-	if doc.SpecVersion != "1.5" && doc.SpecVersion != "1.6" {
-		return nil, atLine(keyLine(data, "specVersion"), "specVersion %q: gate reads CycloneDX 1.5 and 1.6", doc.SpecVersion)
+	// syft v1.57 writes 1.7 by default; its components and licences are 1.6's.
+	if doc.SpecVersion != "1.5" && doc.SpecVersion != "1.6" && doc.SpecVersion != "1.7" {
+		return nil, atLine(keyLine(data, "specVersion"), "specVersion %q: gate reads CycloneDX 1.5, 1.6 and 1.7", doc.SpecVersion)
 	}
 	s := &SBOMSummary{Format: "cyclonedx", Components: []Component{}}
 	var walk func(cs []cdxComponent) error
