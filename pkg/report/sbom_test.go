@@ -163,3 +163,23 @@ func TestParseSBOMFailsClosed(t *testing.T) {
 		})
 	}
 }
+
+// SBOMs made to cost gate more than any real one does are refused.
+func TestHostileSBOMsAreRefused(t *testing.T) {
+	var entries []string
+	for range 10 {
+		entries = append(entries, `{"expression": "MIT OR Apache-2.0"}`) // each entry applies: 2^10 ways
+	}
+	explosive := `{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [{"name": "x", "licenses": [` + strings.Join(entries, ", ") + `]}]}`
+	deep := `{"bomFormat": "CycloneDX", "specVersion": "1.6", "components": [` + strings.Repeat(`{"name": "x", "components": [`, MaxNesting) + strings.Repeat(`]}`, MaxNesting) + `]}`
+	for _, tc := range []struct{ desc, data, message string }{
+		{"licences whose normal form explodes", explosive, "more than 256 alternatives"},
+		{"components nested past MaxNesting", deep, "nested deeper than"},
+	} {
+		_, err := Parse("bom.json", []byte(tc.data), Options{})
+		var pe *ParseError
+		if !errors.As(err, &pe) || pe.File != "bom.json" || pe.Line != 1 || !strings.Contains(err.Error(), tc.message) {
+			t.Errorf("%s: %v; want bom.json:1 saying %q", tc.desc, err, tc.message)
+		}
+	}
+}
