@@ -113,3 +113,36 @@ func TestLoadTestGateOnVegetasReport(t *testing.T) {
 		t.Fatalf("want not blessed on a load test shorter than 60 s: %s\n%s", reason, res)
 	}
 }
+
+// SBOMs attested by the real cosign (`--type spdxjson`, `--type cyclonedx`: the SBOM document is
+// the predicate) reach gate's SBOM gates as gate's own do: the predicate types are cosign's.
+func TestCosignAttestedSBOMsReachTheSBOMGates(t *testing.T) {
+	requireE2E(t)
+	for _, cli := range []cosignCLI{cosignV2(t), cosignV3(t)} {
+		t.Run(cli.name, func(t *testing.T) {
+			w := newWorld(t)
+			r := startDistribution(t, "")
+			image := pushImage(t, r.host, "team/app", nil).String()
+			key, pub := w.cosignKey(cli, "ci")
+			for typ, file := range map[string]string{
+				"spdxjson":  filepath.Join(repoRoot, "pkg/report/testdata/spdx/gate-gomod.spdx.json"),
+				"cyclonedx": filepath.Join(repoRoot, "pkg/report/testdata/cyclonedx/gate-gomod.cdx-1.6.json"),
+			} {
+				if res := w.cosignAttest(cli, key, typ, file, image); res.code != 0 {
+					t.Fatalf("cosign attest --type %s:\n%s", typ, res)
+				}
+			}
+			cfg := w.evidenceConfig(pub, `{"require_sbom": true, "deny_licenses": ["MPL-2.0"]}`)
+			d, res := w.verify(cfg, image)
+			if len(d.Evidence) != 2 || len(d.Rejected) != 0 {
+				t.Fatalf("want cosign's 2 SBOMs verified:\n%s", res)
+			}
+			if passed, reason := gatePassed(d, "sbom"); !passed || !strings.HasPrefix(reason, "2 SBOMs of 300 components") {
+				t.Errorf("sbom gate: %v %s", passed, reason)
+			}
+			if passed, reason := gatePassed(d, "sbom/licenses"); passed || !strings.HasPrefix(reason, "3 components under a denied licence") {
+				t.Errorf("sbom/licenses gate: %v %s", passed, reason)
+			}
+		})
+	}
+}
