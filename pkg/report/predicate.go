@@ -8,11 +8,12 @@ import (
 	"os"
 )
 
-// MaxPredicateSize is the largest predicate ReadPredicate reads. A predicate
-// travels inside a signed bundle that every verifier downloads and holds
-// whole; 16 MiB is room for an SBOM of a large image, and well under
-// what registries take as one blob.
-const MaxPredicateSize = 16 << 20
+// MaxPredicateSize is the largest predicate gate signs as it is (with
+// --predicate, and SBOMs). The bundle carries the statement base64-encoded
+// (4/3 of its size) and a verifier fetches at most oci.MaxAttestationSize
+// (16 MiB) of it: a larger predicate would be signed, pushed, and then
+// never read. 11 MiB leaves room for the encoding and the signature.
+const MaxPredicateSize = 11 << 20
 
 // ReadPredicate reads the file at path as an in-toto predicate of any type,
 // as `cosign attest --predicate` does, but fails closed: it must be one JSON

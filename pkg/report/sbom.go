@@ -88,6 +88,9 @@ type cdxComponent struct {
 
 // parseSPDX reads an SPDX 2.3 JSON document, as syft -o spdx-json writes it.
 func parseSPDX(data []byte) (any, error) {
+	if err := sbomSize(data); err != nil {
+		return nil, err
+	}
 	if _, err := summarizeSPDX(data); err != nil {
 		return nil, err
 	}
@@ -96,10 +99,22 @@ func parseSPDX(data []byte) (any, error) {
 
 // parseCycloneDX reads a CycloneDX 1.5, 1.6 or 1.7 JSON BOM, as syft -o cyclonedx-json writes it.
 func parseCycloneDX(data []byte) (any, error) {
+	if err := sbomSize(data); err != nil {
+		return nil, err
+	}
 	if _, err := summarizeCycloneDX(data); err != nil {
 		return nil, err
 	}
 	return sbomDocument{raw: json.RawMessage(data)}, nil
+}
+
+// sbomSize refuses an SBOM too large to be attested as it is.
+func sbomSize(data []byte) error {
+	if len(data) > MaxPredicateSize {
+		return fmt.Errorf("%w: %d bytes, an SBOM is attested whole and at most %d fit a bundle a verifier reads; "+
+			"make it of the image alone, or attest a smaller format", ErrTooLarge, len(data), MaxPredicateSize)
+	}
+	return nil
 }
 
 // NormalizeSBOM reads the predicate of an SBOM attestation, of predicateType

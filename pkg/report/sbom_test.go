@@ -183,3 +183,10 @@ func TestHostileSBOMsAreRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestSBOMTooLargeToAttestIsRefused(t *testing.T) {
+	big := `{"spdxVersion": "SPDX-2.3", "SPDXID": "SPDXRef-DOCUMENT", "comment": "` + strings.Repeat("x", MaxPredicateSize) + `", "packages": []}`
+	if _, err := Parse("big.spdx.json", []byte(big), Options{}); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("an SBOM over MaxPredicateSize: %v, want ErrTooLarge", err)
+	}
+}
