@@ -10,6 +10,11 @@ const (
 	CoverageType   = "https://gatehq.dev/attestation/coverage/v0.1"
 	ProvenanceType = "https://slsa.dev/provenance/v1"
 	ApprovalType   = "https://gatehq.dev/attestation/approval/v0.1"
+	// SPDXType and CycloneDXType are what `cosign attest --type spdxjson`
+	// and `--type cyclonedx` write; the predicate is the SBOM document itself.
+	SPDXType      = "https://spdx.dev/Document"
+	CycloneDXType = "https://cyclonedx.org/bom"
+	LoadTestType  = "https://gatehq.dev/attestation/loadtest/v0.1"
 )
 
 // Kinds are the short names a config file or a flag may use for a predicate type.
@@ -20,6 +25,9 @@ var Kinds = map[string]string{
 	"coverage":   CoverageType,
 	"provenance": ProvenanceType,
 	"approval":   ApprovalType,
+	"spdx":       SPDXType,
+	"cyclonedx":  CycloneDXType,
+	"loadtest":   LoadTestType,
 }
 
 // ResolveType returns the predicate type a kind names; a full type URI is returned as is.

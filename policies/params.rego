@@ -10,8 +10,11 @@ gates contains {"name": "params", "passed": false, "reason": concat("; ", sort(_
 
 _param_problems contains sprintf("unknown key %q", [key]) if {
 	some key in _param_keys
-	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age"}
+	not key in _known_params
 }
+
+# Each file of gates adds the keys it reads.
+_known_params contains key if some key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age"}
 
 _param_problems contains "required_tests must be a list of stage names" if {
 	_configured("required_tests")

@@ -3,6 +3,10 @@ package main
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gatehq/gate/attestations"
@@ -20,6 +24,8 @@ func newAttest() *cobra.Command {
 		provenance        bool
 		build             attestations.Build
 		started, finished string
+		predicateFile     string
+		predicateType     string
 	)
 	cmd := &cobra.Command{
 		Use:   "attest IMAGE (--report FILE | --provenance ...) --key KEY",
@@ -39,17 +45,30 @@ Report formats (detected from the content, or given with --format):
       --started 2026-11-22T10:00:00Z --finished 2026-11-22T10:05:00Z   # --commit: the full SHA (git rev-parse HEAD)`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if (file == "") == !provenance {
-				return errors.New("give exactly one of --report FILE and --provenance")
+			if n := count(file != "", provenance, predicateFile != ""); n != 1 {
+				return errors.New("give exactly one of --report FILE, --provenance and --predicate FILE --type URI")
+			}
+			if (predicateFile == "") != (predicateType == "") {
+				return errors.New("--predicate FILE and --type URI go together")
 			}
 			// Everything that can be wrong with the input is found before anything is signed.
-			var predicateType string
 			var predicate any
 			var summary string
 			if format != "" && !knownFormat(format) {
 				return fmt.Errorf("--format %q: not a format gate reads; want one of %s", format, formatNames())
 			}
-			if provenance {
+			switch {
+			case predicateFile != "":
+				t, err := anyPredicateType(predicateType)
+				if err != nil {
+					return err
+				}
+				p, err := report.ReadPredicate(predicateFile)
+				if err != nil {
+					return err
+				}
+				predicateType, predicate, summary = t, p, "predicate "+predicateFile
+			case provenance:
 				if err := checkCommit(build.Commit); err != nil {
 					return err
 				}
@@ -65,7 +84,7 @@ Report formats (detected from the content, or given with --format):
 					return err
 				}
 				predicateType, predicate, summary = attestations.ProvenanceType, p, "provenance from "+build.BuilderID
-			} else {
+			default:
 				r, err := gate.ReadReport(file, report.Options{Format: report.Format(format), Stage: stage})
 				if errors.Is(err, report.ErrUnknownFormat) && format == "" {
 					return fmt.Errorf("%w; if it is one of %s, say which with --format", err, formatNames())
@@ -95,9 +114,11 @@ Report formats (detected from the content, or given with --format):
 	reg.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&key, "key", "", "cosign private key file (password from $"+sign.PasswordEnv+")")
-	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura")
+	f.StringVar(&file, "report", "", "a tool's report: go test -json, JUnit XML, Trivy/Grype JSON, SARIF, Go cover profile, LCOV, Cobertura, SPDX/CycloneDX JSON (syft), vegeta JSON")
 	f.StringVar(&format, "format", "", "the report's format, when detecting it from the content is not wanted: "+formatNames())
 	f.StringVar(&stage, "stage", "", "the pipeline stage a test report is from (unit, integration, …)")
+	f.StringVar(&predicateFile, "predicate", "", "any in-toto predicate, a JSON object, signed as it is (with --type)")
+	f.StringVar(&predicateType, "type", "", "the predicate type of --predicate: a URI, or a kind such as spdx")
 	f.BoolVar(&provenance, "provenance", false, "attest SLSA provenance v1 of the build, from the flags below")
 	f.StringVar(&build.BuilderID, "builder-id", "", "provenance: the builder's id")
 	f.StringVar(&build.BuildType, "build-type", "", "provenance: the build type URI")
@@ -108,6 +129,29 @@ Report formats (detected from the content, or given with --format):
 	f.StringVar(&finished, "finished", "", "provenance: when the build finished (RFC 3339)")
 	_ = cmd.MarkFlagRequired("key")
 	return cmd
+}
+
+// anyPredicateType is the predicate type --type names: a kind gate knows,
+// or any URI, as cosign takes.
+func anyPredicateType(kindOrType string) (string, error) {
+	if t, ok := attestations.ResolveType(kindOrType); ok {
+		return t, nil
+	}
+	if u, err := url.Parse(kindOrType); err != nil || u.Scheme == "" || u.Host == "" {
+		return "", fmt.Errorf("--type %q: want a predicate type URI such as https://example.com/checklist/v1, or a kind (%s)",
+			kindOrType, strings.Join(slices.Sorted(maps.Keys(attestations.Kinds)), ", "))
+	}
+	return kindOrType, nil
+}
+
+func count(conds ...bool) int {
+	n := 0
+	for _, c := range conds {
+		if c {
+			n++
+		}
+	}
+	return n
 }
 
 func parseTime(flag, v string) (time.Time, error) {

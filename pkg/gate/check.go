@@ -27,6 +27,9 @@ func checkAttestation(t *verify.Trust, a oci.Attestation, raw []byte, digest str
 			return nil, err
 		}
 	}
+	if err := normalizeSBOM(ev); err != nil {
+		return nil, err
+	}
 	return ev, nil
 }
 

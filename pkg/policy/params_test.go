@@ -64,6 +64,16 @@ func TestShippedParamsMatchSchema(t *testing.T) {
 		{"bad duration", map[string]any{"max_approval_age": "a week"}, false},
 		{"misspelt key", map[string]any{"min_coverag": 80}, false},
 		{"provenance without sources", map[string]any{"provenance": map[string]any{"builders": []any{"https://b"}}}, false},
+		{"SBOM, load-test and required-predicate params", map[string]any{
+			"require_sbom": true, "deny_licenses": []any{"GPL-3.0-only"},
+			"deny_packages":       []any{map[string]any{"purl": "pkg:golang/golang.org/x/net", "versions": ">=0.1.0, <0.23.0"}, map[string]any{"purl": "pkg:npm/left-pad"}},
+			"loadtest":            map[string]any{"max_p99_ms": 250, "min_success_ratio": 0.999, "min_duration_seconds": 60, "max_age": "168h"},
+			"required_predicates": []any{"https://example.com/checklist/v1"},
+		}, true},
+		{"deny_packages purl with a version", map[string]any{"deny_packages": []any{map[string]any{"purl": "pkg:npm/left-pad@1.0.0"}}}, false},
+		{"deny_packages range that is no comparison", map[string]any{"deny_packages": []any{map[string]any{"purl": "pkg:npm/left-pad", "versions": "~1.0"}}}, false},
+		{"loadtest success as a percent", map[string]any{"loadtest": map[string]any{"max_p99_ms": 250, "min_success_ratio": 99.9, "min_duration_seconds": 60, "max_age": "168h"}}, false},
+		{"required predicate by kind", map[string]any{"required_predicates": []any{"checklist"}}, false},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			rs, err := match.Eval(context.Background(), rego.EvalInput(map[string]any{"doc": tc.doc, "schema": schema}))

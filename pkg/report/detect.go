@@ -52,10 +52,16 @@ func detectJSON(data []byte) (Format, error) {
 		return Trivy, nil
 	case has("matches") && (has("descriptor") || has("source")):
 		return Grype, nil
+	case has("spdxVersion") && has("SPDXID"):
+		return SPDXJSON, nil
+	case has("bomFormat") && has("specVersion"):
+		return CycloneDX, nil
+	case has("latencies") && has("requests") && has("success"):
+		return Vegeta, nil
 	case has("runs") && (has("version") || strings.Contains(strings.ToLower(string(keys["$schema"])), "sarif")):
 		return SARIF, nil
 	}
-	return "", fmt.Errorf("%w: JSON with neither Trivy's, Grype's, SARIF's nor go test's keys", ErrUnknownFormat)
+	return "", fmt.Errorf("%w: JSON with none of the keys of Trivy, Grype, SARIF, go test, SPDX, CycloneDX or vegeta", ErrUnknownFormat)
 }
 
 func detectXML(data []byte) (Format, error) {

@@ -34,7 +34,7 @@ func TestParseFailsClosed(t *testing.T) {
 		{desc: "unknown text", data: []byte("hello, world\n"), wantErr: ErrUnknownFormat, message: "hello, world"},
 		{desc: "unknown JSON", data: []byte(`{"name": "not a report"}`), wantErr: ErrUnknownFormat},
 		{desc: "unknown XML root", data: []byte("<?xml version=\"1.0\"?>\n<html/>"), wantErr: ErrUnknownFormat, message: "<html>"},
-		{desc: "a format gate does not read", data: []byte("x"), opts: Options{Format: "cyclonedx"}, format: "cyclonedx", wantErr: ErrUnknownFormat},
+		{desc: "a format gate does not read", data: []byte("x"), opts: Options{Format: "spdx-tag-value"}, format: "spdx-tag-value", wantErr: ErrUnknownFormat},
 		{
 			desc: "truncated Trivy JSON names its last line", data: halfTrivy, opts: Options{Format: Trivy},
 			format: Trivy, line: lineAt(halfTrivy, int64(len(halfTrivy))), message: "unexpected end of JSON input",

@@ -70,10 +70,13 @@ func FuzzSARIF(f *testing.F)      { fuzzParse(f, SARIF) }
 func FuzzGoCover(f *testing.F)    { fuzzParse(f, GoCover) }
 func FuzzLCOV(f *testing.F)       { fuzzParse(f, LCOV) }
 func FuzzCobertura(f *testing.F)  { fuzzParse(f, Cobertura) }
+func FuzzSPDX(f *testing.F)       { fuzzParse(f, SPDXJSON) }
+func FuzzCycloneDX(f *testing.F)  { fuzzParse(f, CycloneDX) }
+func FuzzVegeta(f *testing.F)     { fuzzParse(f, Vegeta) }
 
 func FuzzDetect(f *testing.F) {
 	seed(f)
-	known := []Format{GoTestJSON, JUnit, Trivy, Grype, SARIF, GoCover, LCOV, Cobertura}
+	known := []Format{GoTestJSON, JUnit, Trivy, Grype, SARIF, GoCover, LCOV, Cobertura, SPDXJSON, CycloneDX, Vegeta}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		format, err := Detect(data)
 		if err == nil && !slices.Contains(known, format) {
@@ -118,6 +121,14 @@ func checkParsed(t *testing.T, format Format, r *Report, err error) {
 		checkVulns(t, p)
 	case *attestations.Coverage:
 		checkCoverage(t, p)
+	case *attestations.LoadTest:
+		if err := p.Validate(); err != nil {
+			t.Fatalf("load test attested though invalid: %v", err)
+		}
+	case sbomDocument:
+		if _, err := NormalizeSBOM(r.PredicateType, p.raw); err != nil {
+			t.Fatalf("SBOM attested that does not normalise: %v", err)
+		}
 	default:
 		t.Fatalf("predicate %T", r.Predicate)
 	}

@@ -26,6 +26,9 @@ const (
 	GoCover    Format = "gocover"     // go test -coverprofile
 	LCOV       Format = "lcov"        // lcov, gcovr --lcov, c8, ...
 	Cobertura  Format = "cobertura"   // Cobertura XML: gcovr, coverage.py, ...
+	SPDXJSON   Format = "spdx-json"   // syft -o spdx-json: SPDX 2.3
+	CycloneDX  Format = "cyclonedx"   // syft -o cyclonedx-json: CycloneDX 1.5, 1.6, 1.7
+	Vegeta     Format = "vegeta"      // vegeta report -type=json
 )
 
 // MaxReportSize is the largest report Parse reads. A report is held in
@@ -62,8 +65,9 @@ type Options struct {
 type Report struct {
 	Format        Format
 	PredicateType string
-	// Predicate is *attestations.TestResult, *attestations.Vulns or
-	// *attestations.Coverage, as PredicateType says.
+	// Predicate is *attestations.TestResult, *attestations.Vulns,
+	// *attestations.Coverage, *attestations.LoadTest, or an SBOM document
+	// that encodes to JSON as it was read, as PredicateType says.
 	Predicate any
 }
 
@@ -129,7 +133,7 @@ func Parse(name string, data []byte, opts Options) (*Report, error) {
 		format = detected
 	}
 	switch format {
-	case GoTestJSON, Trivy, Grype, SARIF:
+	case GoTestJSON, Trivy, Grype, SARIF, SPDXJSON, CycloneDX, Vegeta:
 		if err := checkJSONKeys(data); err != nil {
 			return fail(err)
 		}
@@ -154,6 +158,12 @@ func Parse(name string, data []byte, opts Options) (*Report, error) {
 		predicate, err = parseLCOV(data)
 	case Cobertura:
 		predicate, err = parseCobertura(data)
+	case SPDXJSON:
+		predicate, err = parseSPDX(data)
+	case CycloneDX:
+		predicate, err = parseCycloneDX(data)
+	case Vegeta:
+		predicate, err = parseVegeta(data)
 	default:
 		return fail(fmt.Errorf("%w %q", ErrUnknownFormat, format))
 	}
@@ -168,6 +178,10 @@ func Parse(name string, data []byte, opts Options) (*Report, error) {
 		r.PredicateType = attestations.VulnsType
 	case *attestations.Coverage:
 		r.PredicateType = attestations.CoverageType
+	case *attestations.LoadTest:
+		r.PredicateType = attestations.LoadTestType
+	case sbomDocument:
+		r.PredicateType = map[Format]string{SPDXJSON: attestations.SPDXType, CycloneDX: attestations.CycloneDXType}[format]
 	}
 	if opts.Stage != "" && r.PredicateType != attestations.TestResultType {
 		return fail(fmt.Errorf("stage %q given for a %s report: stages name test runs only", opts.Stage, format))

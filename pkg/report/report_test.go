@@ -39,6 +39,7 @@ func TestDetectRealReports(t *testing.T) {
 	byFolder := map[string]Format{
 		"gotest-json": GoTestJSON, "junit": JUnit, "trivy": Trivy, "grype": Grype,
 		"sarif": SARIF, "gocover": GoCover, "lcov": LCOV, "cobertura": Cobertura,
+		"spdx": SPDXJSON, "cyclonedx": CycloneDX, "vegeta": Vegeta,
 	}
 	err := filepath.WalkDir("testdata", func(path string, d fs.DirEntry, err error) error {
 		if path == filepath.Join("testdata", "fuzz") {
