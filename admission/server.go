@@ -41,11 +41,12 @@ type Options struct {
 	WebhookConfig string // the webhook config (webhook.yaml); "" is the defaults
 	CertFile      string // TLS certificate and key, reloaded when they change
 	KeyFile       string
-	Addr          string // the webhooks, over TLS
-	ProbeAddr     string // /healthz, /readyz and /metrics, over plain HTTP
-	Kubeconfig    string // "" inside a cluster
-	Namespace     string // the webhook's own namespace, never guarded
-	Instance      string // this replica's name, in the Events it writes
+	SelfManaged   SelfManagedCerts // when its Secret is set, instead of CertFile and KeyFile
+	Addr          string           // the webhooks, over TLS
+	ProbeAddr     string           // /healthz, /readyz and /metrics, over plain HTTP
+	Kubeconfig    string           // "" inside a cluster
+	Namespace     string           // the webhook's own namespace, never guarded
+	Instance      string           // this replica's name, in the Events it writes
 	// InsecureRegistry allows plain HTTP to registries not on loopback.
 	InsecureRegistry bool
 	Log              *slog.Logger
@@ -87,7 +88,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("making the Kubernetes client: %w", err)
 	}
 	cluster := NewKubeCluster(ctx, client, o.Instance)
-	certs, err := NewCertReloader(o.CertFile, o.KeyFile, o.Log)
+	getCert, err := servingCert(ctx, client, o)
 	if err != nil {
 		return err
 	}
@@ -104,7 +105,7 @@ func Run(ctx context.Context, o Options) error {
 
 	webhooks := &http.Server{
 		Addr: o.Addr, Handler: guard.Mux(), ReadHeaderTimeout: readHeaderTimeout,
-		TLSConfig: &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
+		TLSConfig: &tls.Config{GetCertificate: getCert, MinVersion: tls.VersionTLS12},
 		ErrorLog:  slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
 	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced), ReadHeaderTimeout: readHeaderTimeout}
