@@ -41,15 +41,16 @@ type Options struct {
 	WebhookConfig string // the webhook config (webhook.yaml); "" is the defaults
 	CertFile      string // TLS certificate and key, reloaded when they change
 	KeyFile       string
-	SelfManaged   SelfManagedCerts // when its Secret is set, instead of CertFile and KeyFile
-	Addr          string           // the webhooks, over TLS
-	ProbeAddr     string           // /healthz, /readyz and /metrics, over plain HTTP
-	Kubeconfig    string           // "" inside a cluster
-	Namespace     string           // the webhook's own namespace, never guarded
-	Instance      string           // this replica's name, in the Events it writes
+	Addr          string // the webhooks, over TLS
+	ProbeAddr     string // /healthz, /readyz and /metrics, over plain HTTP
+	Kubeconfig    string // "" inside a cluster
+	Namespace     string // the webhook's own namespace, never guarded
+	Instance      string // this replica's name, in the Events it writes
 	// InsecureRegistry allows plain HTTP to registries not on loopback.
 	InsecureRegistry bool
 	Log              *slog.Logger
+	// SelfManaged, when its Secret is set, keeps the webhook's own TLS instead of CertFile and KeyFile.
+	SelfManaged SelfManagedCerts
 }
 
 // Run serves the webhook until ctx is done.
