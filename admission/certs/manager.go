@@ -85,8 +85,10 @@ func New(client kubernetes.Interface, o Options) (*Manager, error) {
 // Start reconciles once, so that a certificate is served from the start, then keeps
 // reconciling and watching the Secret until ctx is done.
 func (m *Manager) Start(ctx context.Context) error {
-	if err := m.Reconcile(ctx); err != nil {
-		return err
+	for m.cert.Load() == nil { // a Reconcile that lost a race serves nothing: try again
+		if err := m.Reconcile(ctx); err != nil {
+			return err
+		}
 	}
 	go m.watch(ctx)
 	go func() {
