@@ -80,22 +80,22 @@ func objects(t *testing.T, values map[string]any) map[string]*unstructured.Unstr
 func TestTheChartTakesTheValuesUsersExpect(t *testing.T) {
 	requireE2E(t)
 	v := merged(chartValues("self"), map[string]any{
-		"image":            map[string]any{"repository": "reg.example/gate", "tag": "ignored", "digest": "sha256:" + strings.Repeat("a", 64)},
-		"imagePullSecrets": []any{map[string]any{"name": "regcred"}},
-		"serviceAccount":   map[string]any{"create": true, "name": "gate-sa", "annotations": map[string]any{"iam.gke.io/gcp-service-account": "gate@p.iam.gserviceaccount.com"}},
-		"podAnnotations":   map[string]any{"team": "platform"},
-		"podLabels":        map[string]any{"tier": "admission"},
-		"resources":        map[string]any{"limits": map[string]any{"memory": "1Gi"}},
-		"securityContext":  map[string]any{"readOnlyRootFilesystem": true, "runAsUser": 1001},
-		"affinity":         map[string]any{"nodeAffinity": map[string]any{}},
+		"image":                     map[string]any{"repository": "reg.example/gate", "tag": "ignored", "digest": "sha256:" + strings.Repeat("a", 64)},
+		"imagePullSecrets":          []any{map[string]any{"name": "regcred"}},
+		"serviceAccount":            map[string]any{"create": true, "name": "gate-sa", "annotations": map[string]any{"iam.gke.io/gcp-service-account": "gate@p.iam.gserviceaccount.com"}},
+		"podAnnotations":            map[string]any{"team": "platform"},
+		"podLabels":                 map[string]any{"tier": "admission"},
+		"resources":                 map[string]any{"limits": map[string]any{"memory": "1Gi"}},
+		"securityContext":           map[string]any{"readOnlyRootFilesystem": true, "runAsUser": 1001},
+		"affinity":                  map[string]any{"nodeAffinity": map[string]any{}},
 		"topologySpreadConstraints": []any{map[string]any{"maxSkew": 1, "topologyKey": "topology.kubernetes.io/zone", "whenUnsatisfiable": "ScheduleAnyway"}},
-		"env":              []any{map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}},
-		"volumes":          []any{map[string]any{"name": "extra", "emptyDir": map[string]any{}}},
-		"volumeMounts":     []any{map[string]any{"name": "extra", "mountPath": "/extra"}},
-		"webhook":          map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"team": "shop"}}, "objectSelector": map[string]any{"matchLabels": map[string]any{"gated": "yes"}}},
-		"metrics":          map[string]any{"serviceMonitor": map[string]any{"enabled": true}},
-		"networkPolicy":    map[string]any{"enabled": true},
-		"registryCABundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+		"env":                       []any{map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}},
+		"volumes":                   []any{map[string]any{"name": "extra", "emptyDir": map[string]any{}}},
+		"volumeMounts":              []any{map[string]any{"name": "extra", "mountPath": "/extra"}},
+		"webhook":                   map[string]any{"namespaceSelector": map[string]any{"matchLabels": map[string]any{"team": "shop"}}, "objectSelector": map[string]any{"matchLabels": map[string]any{"gated": "yes"}}},
+		"metrics":                   map[string]any{"serviceMonitor": map[string]any{"enabled": true}},
+		"networkPolicy":             map[string]any{"enabled": true},
+		"registryCABundle":          "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
 	})
 	objs := objects(t, v)
 	d := deploymentFrom(t, objs["Deployment/gate"])
