@@ -60,6 +60,8 @@ type Options struct {
 	// InsecureRegistry allows plain HTTP to registries not on loopback.
 	InsecureRegistry bool
 	Log              *slog.Logger
+	// SelfManaged, when its Secret is set, keeps the webhook's own TLS instead of CertFile and KeyFile.
+	SelfManaged SelfManagedCerts
 }
 
 // Run serves the webhook until ctx is done.
@@ -103,7 +105,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("making the Kubernetes client: %w", err)
 	}
 	cluster := NewKubeCluster(ctx, client, o.Instance)
-	certs, err := NewCertReloader(o.CertFile, o.KeyFile, o.Log)
+	getCert, err := servingCert(ctx, client, o)
 	if err != nil {
 		return err
 	}
@@ -123,7 +125,7 @@ func Run(ctx context.Context, o Options) error {
 		ReadHeaderTimeout: readHeaderTimeout, ReadTimeout: readTimeout, IdleTimeout: idleTimeout,
 		// Reading, deciding and answering: a review never needs longer.
 		WriteTimeout: readTimeout + cfg.Deadline + answerMargin,
-		TLSConfig:    &tls.Config{GetCertificate: certs.GetCertificate, MinVersion: tls.VersionTLS12},
+		TLSConfig:    &tls.Config{GetCertificate: getCert, MinVersion: tls.VersionTLS12},
 		ErrorLog:     slog.NewLogLogger(o.Log.Handler(), slog.LevelDebug),
 	}
 	probes := &http.Server{Addr: o.ProbeAddr, Handler: probeMux(metrics, cluster.Synced),

@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/certs"
 	"github.com/spf13/cobra"
 )
 
@@ -35,6 +36,10 @@ namespaces, environments and mode apply; see charts/gate and README.md.`,
 	f.StringVar(&o.WebhookConfig, "webhook-config", "", "webhook config file: namespaces, environments, mode, break-glass (default: the defaults)")
 	f.StringVar(&o.CertFile, "tls-cert", "tls.crt", "TLS certificate (PEM), reloaded when it changes")
 	f.StringVar(&o.KeyFile, "tls-key", "tls.key", "TLS private key (PEM), reloaded when it changes")
+	f.StringVar(&o.SelfManaged.Secret, "cert-secret", "", "keep the webhook's own CA and certificate in this Secret of its namespace, rotating them (instead of --tls-cert, --tls-key)")
+	f.StringSliceVar(&o.SelfManaged.Webhooks, "webhook-config-names", nil, "with --cert-secret: the webhook configurations whose caBundle to keep in step")
+	f.StringSliceVar(&o.SelfManaged.Hosts, "cert-hosts", nil, "with --cert-secret: the certificate's DNS names or IP addresses")
+	f.DurationVar(&o.SelfManaged.Overlap, "cert-rotation-overlap", certs.DefaultOverlap, "with --cert-secret: how long each rotation step waits for the last to reach every API server and replica")
 	f.StringVar(&o.Addr, "addr", ":8443", "address of the webhooks (TLS)")
 	f.StringVar(&o.ProbeAddr, "probe-addr", ":8080", "address of /healthz, /readyz and /metrics (plain HTTP)")
 	f.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file, to run outside a cluster (or $KUBECONFIG; default: the in-cluster config)")

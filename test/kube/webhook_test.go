@@ -102,46 +102,10 @@ func (e *e2e) installChart(t *testing.T) {
 		Type: corev1.SecretTypeTLS, Data: map[string][]byte{"tls.crt": crt, "tls.key": key}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	keys := map[string]string{}
-	for _, role := range admittest.Roles {
-		pem, err := os.ReadFile(filepath.Join(e.f.Dir, role+".pub"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[role+".pub"] = string(pem)
-	}
-	data := map[string]string{}
-	for _, env := range []string{admittest.Production, admittest.Staging} {
-		b, err := os.ReadFile(filepath.Join(e.f.Dir, env+".json"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data[env+".json"] = string(b)
-	}
-	values := map[string]any{
-		"trustConfig": `roles:
-  ci:          {keys: [keys/ci.pub], maySign: [tests, vulns, cosignvuln, coverage, provenance]}
-  module-lead: {keys: [keys/module-lead.pub], maySign: [approval]}
-  qa:          {keys: [keys/qa.pub], maySign: [approval]}
-  sre:         {keys: [keys/sre.pub], maySign: [approval]}
-environments:
-  production: {policy: policies, data: data/production.json}
-  staging:    {policy: policies, data: data/staging.json}
-defaultEnvironment: production
-`,
-		"keys": keys, "policyData": data,
-		"config": map[string]any{
-			"namespaces": map[string]any{
-				"shop":    map[string]string{"environment": admittest.Production},
-				"canary":  map[string]string{"environment": admittest.Production, "mode": "warn"},
-				"sandbox": map[string]string{"environment": admittest.Staging},
-			},
-			"breakGlass": map[string]any{"namespaces": []string{"shop"}},
-			"deadline":   deadline.String(),
-		},
-		"webhook": map[string]any{"url": "https://" + e.webhookAddr, "timeoutSeconds": 5},
-		"tls":     map[string]any{"secretName": "gate-e2e-tls", "caBundle": base64.StdEncoding.EncodeToString(e.webhookCA.certPEM)},
-	}
+	values := trustValues(t, e.f)
+	values["webhook"] = map[string]any{"url": "https://" + e.webhookAddr, "timeoutSeconds": 5}
+	values["certificates"] = map[string]any{"mode": "secret",
+		"secret": map[string]any{"name": "gate-e2e-tls", "caBundle": base64.StdEncoding.EncodeToString(e.webhookCA.certPEM)}}
 	rendered := helmTemplate(t, gateNamespace, values)
 	stored := e.c.apply(t, rendered)
 	kinds := map[string]*unstructured.Unstructured{}

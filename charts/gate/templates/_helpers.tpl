@@ -5,7 +5,9 @@ gate.layout: the webhook's files, all in one projected volume at /etc/gate:
   /etc/gate/keys/<name>          .Values.keys
   /etc/gate/data/<name>          .Values.policyData
   /etc/gate/policies/            the shipped policy (.rego files), its data in policies/data/
-  /etc/gate/tls/tls.{crt,key}    the serving certificate, reloaded when the Secret changes
+  /etc/gate/tls/tls.{crt,key}    the serving certificate, reloaded when the Secret changes (not with certificates.mode self,
+                                 where the webhook reads its Secret through the API)
+  /etc/gate/registry-ca/ca.crt   .Values.registryCABundle, named by SSL_CERT_DIR
 */ -}}
 {{- define "gate.fullname" -}}
 {{- if contains .Chart.Name .Release.Name }}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{ else }}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{ end }}
@@ -24,15 +26,24 @@ app.kubernetes.io/name: {{ .Chart.Name }}
 app.kubernetes.io/instance: {{ .Release.Name }}
 {{- end }}
 
-{{- /* gate.tls returns the TLS material once per render: {cert, key, ca} base64, or {} when a Secret is given. */ -}}
-{{- define "gate.tls" -}}
-{{- if .Values.tls.secretName -}}
-{{- dict | toJson -}}
-{{- else -}}
+{{- define "gate.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}{{ .Values.serviceAccount.name | default (include "gate.fullname" .) }}{{ else }}{{ required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}{{ end }}
+{{- end }}
+
+{{- /* gate.image: by digest when image.digest is set, else by tag. */ -}}
+{{- define "gate.image" -}}
+{{- if .Values.image.digest }}{{ printf "%s@%s" .Values.image.repository .Values.image.digest }}{{ else }}{{ printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) }}{{ end }}
+{{- end }}
+
+{{- /* gate.tlsSecret: the Secret holding the serving certificate, whoever makes it. */ -}}
+{{- define "gate.tlsSecret" -}}
+{{- if eq .Values.certificates.mode "secret" }}{{ required "certificates.secret.name is required with certificates.mode secret" .Values.certificates.secret.name }}{{ else }}{{ printf "%s-tls" (include "gate.fullname" .) }}{{ end }}
+{{- end }}
+
+{{- /* gate.certHosts: the names the API server dials: the Service's, and webhook.url's host. */ -}}
+{{- define "gate.certHosts" -}}
 {{- $svc := include "gate.fullname" . -}}
-{{- $ca := genCA (printf "%s-ca" $svc) 3650 -}}
-{{- $names := list $svc (printf "%s.%s" $svc .Release.Namespace) (printf "%s.%s.svc" $svc .Release.Namespace) (printf "%s.%s.svc.cluster.local" $svc .Release.Namespace) -}}
-{{- $cert := genSignedCert (printf "%s.%s.svc" $svc .Release.Namespace) nil $names 3650 $ca -}}
-{{- dict "cert" ($cert.Cert | b64enc) "key" ($cert.Key | b64enc) "ca" ($ca.Cert | b64enc) | toJson -}}
-{{- end -}}
+{{- $hosts := list $svc (printf "%s.%s" $svc .Release.Namespace) (printf "%s.%s.svc" $svc .Release.Namespace) (printf "%s.%s.svc.cluster.local" $svc .Release.Namespace) -}}
+{{- with .Values.webhook.url }}{{ $hosts = append $hosts (urlParse .).hostname }}{{ end -}}
+{{- join "," $hosts -}}
 {{- end }}
