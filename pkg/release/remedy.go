@@ -33,7 +33,7 @@ func Remedy(ref string, g policy.Gate, votes []Vote) string {
 	case "coverage":
 		return fmt.Sprintf("gate attest %s --key ci.key --report cover.out", ref)
 	case "vulnerabilities":
-		return fmt.Sprintf("gate attest %s --key ci.key --report trivy.json   # or a GO that waives: gate approve %s --role sre --decision go --waive CVE-… --reason …", ref, ref)
+		return fmt.Sprintf("gate attest %s --key ci.key --report trivy.json", ref)
 	case "provenance":
 		return fmt.Sprintf("gate attest %s --key ci.key --provenance --builder-id … --build-type … --source … --commit …", ref)
 	}

@@ -47,10 +47,17 @@ func fill(row *Row, g *gathered, now time.Time) {
 	})
 	for _, d := range g.decisions {
 		v := Verdict{Environment: d.Environment, PolicyVersion: d.PolicyVersion, Blessed: d.Allowed, Gates: d.Gates, Missing: []Gap{}}
+		shown := map[string]bool{} // sre's GO closes both approval/sre and sre's NOGO: say it once
 		for _, gt := range d.Gates {
-			if !gt.Passed {
-				v.Missing = append(v.Missing, Gap{Gate: gt, Command: Remedy(row.Reference, gt, row.Votes)})
+			if gt.Passed {
+				continue
 			}
+			cmd := Remedy(row.Reference, gt, row.Votes)
+			if shown[cmd] {
+				cmd = ""
+			}
+			shown[cmd] = true
+			v.Missing = append(v.Missing, Gap{Gate: gt, Command: cmd})
 		}
 		row.Verdicts = append(row.Verdicts, v)
 	}
