@@ -89,7 +89,9 @@ func seeded(t testing.TB) *story {
 	return theStory
 }
 
-func (s *story) config(t testing.TB, path string) *config.Config {
+func (s *story) config(t testing.TB, path string) *config.Config { return theConfig(t, path) }
+
+func theConfig(t testing.TB, path string) *config.Config {
 	t.Helper()
 	cfg, err := config.Load(context.Background(), path)
 	if err != nil {

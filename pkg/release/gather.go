@@ -45,7 +45,12 @@ func gather(ctx context.Context, c *oci.Client, cfg *config.Config, d name.Diges
 		return nil, err
 	}
 	g := &gathered{evidence: first.Input.Evidence, rejected: first.Rejected}
-	for _, e := range envs {
+	for i, e := range envs {
+		if i == 0 && readsAll(e, types) {
+			// VerifyAlso decided over exactly what e's policy reads: its decision stands.
+			g.decisions = append(g.decisions, first)
+			continue
+		}
 		dec, err := decide(ctx, first, e)
 		if err != nil {
 			return nil, fmt.Errorf("deciding %s in %s: %w", d.DigestStr(), e.Name, err)
@@ -53,6 +58,17 @@ func gather(ctx context.Context, c *oci.Client, cfg *config.Config, d name.Diges
 		g.decisions = append(g.decisions, dec)
 	}
 	return g, nil
+}
+
+// readsAll says whether e's policy reads every one of types.
+func readsAll(e *config.Environment, types []string) bool {
+	reads := e.Policy.PredicateTypes()
+	for _, t := range types {
+		if !slices.Contains(reads, t) {
+			return false
+		}
+	}
+	return true
 }
 
 // decide evaluates e's policy over the evidence in base of the predicate
