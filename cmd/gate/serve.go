@@ -8,10 +8,21 @@ import (
 	"net/http"
 	"time"
 
+	"os"
+
+	"github.com/gatehq/gate/pkg/chatops"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/readiness"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/spf13/cobra"
+)
+
+// slackSecretEnv holds Slack's signing secret: an environment variable, not
+// a flag, so that it shows in no process listing. When it is set, serve
+// also answers the /gate slash command at slackPath.
+const (
+	slackSecretEnv = "GATE_SLACK_SIGNING_SECRET"
+	slackPath      = "/slack/command"
 )
 
 // serveReadHeaderTimeout bounds how long a client may take to send its
@@ -34,7 +45,11 @@ func newServe() *cobra.Command {
 repository (as gate status shows it): per environment BLESSED or the gates still
 missing with their reasons and the command that would close each, and every
 verified vote with who, when, why and its expiry. It only reads. It listens on
-127.0.0.1 unless --addr says otherwise.`,
+127.0.0.1 unless --addr says otherwise.
+
+With $GATE_SLACK_SIGNING_SECRET set, it also answers Slack's slash command
+(/gate status REF, /gate blessed REPO, /gate approve REF --role R) at
+/slack/command: signed requests only, within Slack's 5-minute window, once.`,
 		Example: `  gate serve reg.example/shop reg.example/cart --env production --addr 127.0.0.1:8080`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -52,12 +67,24 @@ verified vote with who, when, why and its expiry. It only reads. It listens on
 			if err != nil {
 				return err
 			}
+			mux := http.NewServeMux()
+			mux.Handle("/", p)
+			if secret := os.Getenv(slackSecretEnv); secret != "" {
+				chat, err := chatops.New(secret, c, cfg)
+				if err != nil {
+					return err
+				}
+				mux.Handle(slackPath, chat)
+			}
 			l, err := net.Listen("tcp", addr)
 			if err != nil {
 				return fmt.Errorf("listening on %s: %w (pick another with --addr)", addr, err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "gate: the readiness page is at http://%s/ (Ctrl-C stops it)\n", l.Addr())
-			srv := &http.Server{Handler: p, ReadHeaderTimeout: serveReadHeaderTimeout}
+			if os.Getenv(slackSecretEnv) != "" {
+				fmt.Fprintf(cmd.ErrOrStderr(), "gate: Slack's /gate command is answered at http://%s%s\n", l.Addr(), slackPath)
+			}
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: serveReadHeaderTimeout}
 			go func() {
 				<-cmd.Context().Done()
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
