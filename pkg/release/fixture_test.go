@@ -26,9 +26,9 @@ import (
 // that wants two GOs from qa.
 type story struct {
 	*demo.Seeded
-	host              string
+	host               string
 	release, candidate string // 1.3 and 1.4-rc by digest
-	strict            string // path of strict.yaml
+	strict             string // path of strict.yaml
 }
 
 const strictConfig = `roles:

@@ -49,9 +49,9 @@ type Row struct {
 	Tags      []string `json:"tags"`
 	// Built is when the digest's verified provenance says its build
 	// finished (zero when it has none: such rows come last).
-	Built    time.Time `json:"built,omitzero"`
-	Verdicts []Verdict `json:"verdicts"`
-	Votes    []Vote    `json:"votes"`
+	Built    time.Time       `json:"built,omitzero"`
+	Verdicts []Verdict       `json:"verdicts"`
+	Votes    []Vote          `json:"votes"`
 	Rejected []gate.Rejected `json:"rejected"`
 }
 
