@@ -12,6 +12,8 @@ type File struct {
 	DefaultEnvironment string `yaml:"defaultEnvironment"`
 	// Legacy, when false, stops gate from reading cosign's legacy .att tags.
 	Legacy *bool `yaml:"legacy"`
+	// Freeze says where environments' freezes are kept and who may sign them.
+	Freeze *FreezeSpec `yaml:"freeze"`
 }
 
 // Role is who holds a role, and what they may sign.

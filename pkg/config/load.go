@@ -28,6 +28,8 @@ type Config struct {
 	DefaultEnvironment string
 	// Legacy says whether to read cosign's legacy .att attestations.
 	Legacy bool
+	// Freeze is nil when the config names no freeze repository: nothing is ever frozen.
+	Freeze *Freeze
 }
 
 // Environment is one environment with its policy prepared.
@@ -143,6 +145,10 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 				Issuer: id.Issuer, IssuerRegexp: id.IssuerRegexp, Subject: id.Subject, SubjectRegexp: id.SubjectRegexp})
 		}
 	}
+	freeze, err := l.freeze(f.Freeze, f.Roles, allowed)
+	if err != nil {
+		return nil, err
+	}
 	var tr root.TrustedMaterial
 	if f.TrustedRoot != "" {
 		r, err := root.NewTrustedRootFromPath(l.rel(f.TrustedRoot))
@@ -157,7 +163,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if err != nil {
 		return nil, l.fail("roles", "%w", err)
 	}
-	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy}
+	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, Freeze: freeze}
 	if len(f.Environments) == 0 {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}
