@@ -41,6 +41,7 @@ type e2e struct {
 	webhookCA                           *ca
 	webhook                             *exec.Cmd
 	webhookDone                         <-chan struct{}
+	trustExtra                          string // appended to the chart's trust config (freeze_test.go)
 }
 
 func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
@@ -128,7 +129,7 @@ environments:
   production: {policy: policies, data: data/production.json}
   staging:    {policy: policies, data: data/staging.json}
 defaultEnvironment: production
-`,
+` + e.trustExtra,
 		"keys": keys, "policyData": data,
 		"config": map[string]any{
 			"namespaces": map[string]any{
