@@ -22,6 +22,9 @@ import (
 // also answers the /gate slash command at slackPath.
 const (
 	slackSecretEnv = "GATE_SLACK_SIGNING_SECRET"
+	// mattermostTokenEnv holds the token Mattermost shows for the slash command; with it set,
+	// the same endpoint answers Mattermost too.
+	mattermostTokenEnv = "GATE_MATTERMOST_TOKEN"
 	slackPath      = "/slack/command"
 )
 
@@ -49,7 +52,9 @@ verified vote with who, when, why and its expiry. It only reads. It listens on
 
 With $GATE_SLACK_SIGNING_SECRET set, it also answers Slack's slash command
 (/gate status REF, /gate blessed REPO, /gate approve REF --role R) at
-/slack/command: signed requests only, within Slack's 5-minute window, once.`,
+/slack/command: signed requests only, within Slack's 5-minute window, once.
+With $GATE_MATTERMOST_TOKEN set, the same endpoint answers Mattermost's slash
+command, carrying that token (compared in constant time).`,
 		Example: `  gate serve reg.example/shop reg.example/cart --env production --addr 127.0.0.1:8080`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,8 +74,9 @@ With $GATE_SLACK_SIGNING_SECRET set, it also answers Slack's slash command
 			}
 			mux := http.NewServeMux()
 			mux.Handle("/", p)
-			if secret := os.Getenv(slackSecretEnv); secret != "" {
-				chat, err := chatops.New(secret, c, cfg)
+			creds := chatops.Credentials{SlackSecret: os.Getenv(slackSecretEnv), MattermostToken: os.Getenv(mattermostTokenEnv)}
+			if creds != (chatops.Credentials{}) {
+				chat, err := chatops.NewFor(creds, c, cfg)
 				if err != nil {
 					return err
 				}
@@ -81,8 +87,8 @@ With $GATE_SLACK_SIGNING_SECRET set, it also answers Slack's slash command
 				return fmt.Errorf("listening on %s: %w (pick another with --addr)", addr, err)
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "gate: the readiness page is at http://%s/ (Ctrl-C stops it)\n", l.Addr())
-			if os.Getenv(slackSecretEnv) != "" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "gate: Slack's /gate command is answered at http://%s%s\n", l.Addr(), slackPath)
+			if creds != (chatops.Credentials{}) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "gate: the /gate slash command (Slack, Mattermost) is answered at http://%s%s\n", l.Addr(), slackPath)
 			}
 			srv := &http.Server{Handler: mux, ReadHeaderTimeout: serveReadHeaderTimeout}
 			go func() {

@@ -36,11 +36,12 @@ const (
 // signatures by each stakeholder's own key, so /gate approve answers with
 // the command to run, never with a vote.
 type Handler struct {
-	secret  string
-	client  *oci.Client
-	cfg     *config.Config
-	replays *replays
-	now     func() time.Time
+	secret     string // Slack's signing secret; "": Slack's requests are refused
+	mattermost string // Mattermost's token; "": Mattermost's requests are refused
+	client     *oci.Client
+	cfg        *config.Config
+	replays    *replays
+	now        func() time.Time
 }
 
 // New returns a handler that answers requests signed with Slack's signing secret.
@@ -48,7 +49,7 @@ func New(secret string, c *oci.Client, cfg *config.Config) (*Handler, error) {
 	if secret == "" {
 		return nil, errors.New("no Slack signing secret: set it from the Slack app's Basic Information page")
 	}
-	return &Handler{secret: secret, client: c, cfg: cfg, replays: newReplays(Window, maxRemembered), now: time.Now}, nil
+	return NewFor(Credentials{SlackSecret: secret}, c, cfg)
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -64,7 +65,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if err := h.authenticate(r.Header, body); err != nil {
 		// The reason stays here: a forger learns nothing from it.
-		http.Error(w, "request not signed by Slack", http.StatusUnauthorized)
+		http.Error(w, "request not signed by Slack nor carrying the Mattermost token", http.StatusUnauthorized)
 		return
 	}
 	r.Body = io.NopCloser(bytes.NewReader(body))
@@ -83,6 +84,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // authenticate checks Slack's signature over the body, its timestamp window,
 // and that the same signed request was not seen before.
 func (h *Handler) authenticate(header http.Header, body []byte) error {
+	if header.Get("X-Slack-Signature") == "" && h.mattermost != "" {
+		return h.authenticateMattermost(header, body)
+	}
+	if h.secret == "" {
+		return errors.New("no Slack signing secret configured")
+	}
 	v, err := slack.NewSecretsVerifier(header, h.secret)
 	if err != nil {
 		return fmt.Errorf("reading Slack's signature: %w", err)
