@@ -25,7 +25,7 @@ const (
 	// mattermostTokenEnv holds the token Mattermost shows for the slash command; with it set,
 	// the same endpoint answers Mattermost too.
 	mattermostTokenEnv = "GATE_MATTERMOST_TOKEN"
-	slackPath      = "/slack/command"
+	slackPath          = "/slack/command"
 )
 
 // serveReadHeaderTimeout bounds how long a client may take to send its
