@@ -45,6 +45,6 @@ Exit codes: 0 blessed (or done), 1 not blessed, 2 could not decide (error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook(), newStatus(), newBlessed(), newServe(), newFreeze(), newUnfreeze())
+	root.AddCommand(newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook(), newStatus(), newBlessed(), newServe(), newFreeze(), newUnfreeze(), newWatch())
 	return root
 }

@@ -53,6 +53,8 @@ var forbidden = map[string][]string{
 	mod + "pkg/chatops": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/", mod + "pkg/readiness"},
 	// Freezes are read through pkg/verify's trust and judged by pkg/policy, never around them.
 	mod + "pkg/freeze": {mod + "pkg/admit", mod + "pkg/release", mod + "pkg/readiness", mod + "pkg/chatops", "github.com/sigstore/", "github.com/open-policy-agent/", "github.com/google/go-containerregistry/"},
+	// Notifications are built from release tables: no registry, crypto or Rego of their own.
+	mod + "pkg/notify": {mod + "pkg/readiness", mod + "pkg/chatops", "github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 	// The page renders release tables: it calls no registry, crypto or Rego itself.
 	mod + "pkg/readiness": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 }

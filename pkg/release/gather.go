@@ -21,6 +21,7 @@ var always = []string{attestations.ApprovalType, attestations.ProvenanceType}
 // gathered is one digest's verified evidence and its decision in each environment.
 type gathered struct {
 	evidence  []policy.Evidence
+	used      []gate.UsedEvidence // where each of evidence is stored, in the same order
 	rejected  []gate.Rejected
 	decisions []*gate.Decision // in the order of the environments asked for
 }
@@ -44,7 +45,7 @@ func gather(ctx context.Context, c *oci.Client, cfg *config.Config, d name.Diges
 	if err != nil {
 		return nil, err
 	}
-	g := &gathered{evidence: first.Input.Evidence, rejected: first.Rejected}
+	g := &gathered{evidence: first.Input.Evidence, used: first.Evidence, rejected: first.Rejected}
 	for i, e := range envs {
 		if i == 0 && readsAll(e, types) {
 			// VerifyAlso decided over exactly what e's policy reads: its decision stands.

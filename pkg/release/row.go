@@ -25,7 +25,7 @@ type Vote struct {
 
 // fill completes row from its gathered evidence and decisions.
 func fill(row *Row, g *gathered, now time.Time) {
-	row.Rejected = g.rejected
+	row.Rejected, row.Evidence = g.rejected, g.used
 	row.Votes = []Vote{}
 	for _, ev := range g.evidence {
 		switch ev.PredicateType {

@@ -53,6 +53,8 @@ type Row struct {
 	Verdicts []Verdict       `json:"verdicts"`
 	Votes    []Vote          `json:"votes"`
 	Rejected []gate.Rejected `json:"rejected"`
+	// Evidence is every verified attestation the row was decided on, where it is stored.
+	Evidence []gate.UsedEvidence `json:"evidence"`
 }
 
 // Verdict is a digest's decision in one environment.
