@@ -40,9 +40,6 @@ func Set(ctx context.Context, c *oci.Client, s *sign.Signer, cfg *config.Config,
 		return verify.Signer{}, err
 	}
 	p := attestations.Freeze{Environment: change.Environment, Frozen: change.Frozen, Reason: change.Reason, Since: now.UTC(), Until: change.Until.UTC()}
-	if change.Until.IsZero() {
-		p.Until = time.Time{}
-	}
 	st, err := attestations.Statement(a.Digest.Context().Name(), a.Digest.DigestStr(), attestations.FreezeType, p)
 	if err != nil {
 		return verify.Signer{}, err
@@ -53,7 +50,7 @@ func Set(ctx context.Context, c *oci.Client, s *sign.Signer, cfg *config.Config,
 	}
 	ev, err := cfg.Trust.Bundle(bundle, a.Digest.DigestStr())
 	if err != nil {
-		return verify.Signer{}, fmt.Errorf("checking the key against the trust config (freeze.roles: %s): %w", strings.Join(cfg.Freeze.Roles, ", "), err)
+		return verify.Signer{}, fmt.Errorf("checking the key against the trust config: only the roles in freeze.roles (%s) may freeze or unfreeze; sign with one of their keys: %w", strings.Join(cfg.Freeze.Roles, ", "), err)
 	}
 	if err := c.PutAnchor(ctx, a); err != nil {
 		return verify.Signer{}, err
