@@ -28,3 +28,20 @@ func (c *Checker) judgeFreeze(ctx context.Context, r Result) Result {
 	}
 	return r
 }
+
+// freezeGate is the gate a Freeze adds to the decisions it judges (pkg/freeze's GateName).
+const freezeGate = "freeze"
+
+// FreezeNote says why r was admitted although its environment is frozen (a rollback to a
+// digest blessed there before), for a warning; "" when no freeze had a say.
+func (r Result) FreezeNote() string {
+	if !r.Allowed() {
+		return ""
+	}
+	for _, g := range r.Decision.Gates {
+		if g.Name == freezeGate && g.Passed {
+			return "gate: " + r.Image + ": " + g.Reason
+		}
+	}
+	return ""
+}

@@ -78,7 +78,7 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 	}
 	out := *d
 	if ok {
-		out.Gates = append([]policy.Gate{{Name: GateName, Passed: true, Reason: st.Describe() + "; admitted as a rollback: this digest was blessed here before the freeze began"}}, d.Gates...)
+		out.Gates = append([]policy.Gate{{Name: GateName, Passed: true, Reason: "admitted as a rollback, blessed here before the freeze: " + st.Describe()}}, d.Gates...)
 		return &out, nil
 	}
 	out.Allowed = false

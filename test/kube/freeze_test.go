@@ -47,8 +47,12 @@ func TestFreeze(t *testing.T) {
 		wantRefused(t, err, "production is frozen by sre", "incident 4211", "gate unfreeze --env production", "roll back")
 	})
 	t.Run("frozen: the digest blessed before the freeze is admitted (rollback)", func(t *testing.T) {
+		e.warnings.take()
 		if _, err := e.create(e.admin, "shop", newPod(previous, nil)); err != nil {
 			t.Fatalf("the rollback was refused: %v", err)
+		}
+		if w := strings.Join(e.warnings.take(), "\n"); !strings.Contains(w, "admitted as a rollback") || !strings.Contains(w, "incident 4211") {
+			t.Errorf("the rollback was admitted without saying so; warnings: %q", w)
 		}
 	})
 	t.Run("a role that may not freeze cannot unfreeze", func(t *testing.T) {
