@@ -56,3 +56,26 @@ func TestFrozenEnvironmentRefusesANewDigestEvenCached(t *testing.T) {
 		t.Fatalf("an unreadable freeze admitted: %+v", r)
 	}
 }
+
+func TestRollbackDuringAFreezeSaysSo(t *testing.T) {
+	f := admittest.New(t)
+	cfg := f.WithFreeze(t)
+	img, _ := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, img)
+	ctx := context.Background()
+	// Frozen a minute after every GO was signed: img is a rollback target.
+	if _, err := freeze.Set(ctx, f.Client, f.Signer("sre"), cfg, freeze.Change{Environment: admittest.Production, Frozen: true, Reason: "incident 4211"}, time.Now().Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	g, err := freeze.NewGuard(f.Client, cfg, 0, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := newChecker(t, f, admit.WithFreeze(g)).Check(ctx, admit.Client(f.Client), admittest.Production, []string{img})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rs[0].Allowed() || !strings.Contains(rs[0].FreezeNote(), "admitted as a rollback") {
+		t.Fatalf("allowed %v, note %q", rs[0].Allowed(), rs[0].FreezeNote())
+	}
+}
