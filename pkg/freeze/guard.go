@@ -18,6 +18,9 @@ import (
 // cluster reads the freeze repository a few times a minute, not once per Pod.
 const DefaultStateTTL = 10 * time.Second
 
+// timeLayout is how a freeze's times are shown: to the minute, in UTC, as people say them.
+const timeLayout = "2006-01-02 15:04 MST"
+
 // GateName is the gate a freeze adds to a decision it judges.
 const GateName = "freeze"
 
@@ -82,9 +85,11 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 		return &out, nil
 	}
 	out.Allowed = false
+	// What to do comes before the freeze's own reason, which may be long: a one-line denial
+	// (kubectl's) is clipped at its end.
 	out.Gates = append([]policy.Gate{{Name: GateName, Passed: false, Reason: fmt.Sprintf(
-		"%s — roll back to a digest blessed before (gate blessed REPO --env %s), or `gate unfreeze --env %s` (this digest: %s)",
-		st.Describe(), st.Environment, st.Environment, why)}}, slices.Clone(d.Gates)...)
+		"%s is frozen by %s since %s — roll back to a digest blessed before, or `gate unfreeze --env %s`: %q (this digest: %s; the rollback targets: gate blessed REPO --env %s)",
+		st.Environment, st.By.Role, st.Since.UTC().Format(timeLayout), st.Environment, st.Reason, why, st.Environment)}}, slices.Clone(d.Gates)...)
 	return &out, nil
 }
 
@@ -93,9 +98,9 @@ func (s *State) Describe() string {
 	if !s.Frozen {
 		return s.Environment + " is not frozen"
 	}
-	msg := fmt.Sprintf("%s is frozen by %s since %s: %q", s.Environment, s.By.Role, s.Since.UTC().Format("2006-01-02 15:04 MST"), s.Reason)
+	msg := fmt.Sprintf("%s is frozen by %s since %s: %q", s.Environment, s.By.Role, s.Since.UTC().Format(timeLayout), s.Reason)
 	if !s.Until.IsZero() {
-		msg += " until " + s.Until.UTC().Format("2006-01-02 15:04 MST")
+		msg += " until " + s.Until.UTC().Format(timeLayout)
 	}
 	return msg
 }
