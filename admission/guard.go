@@ -173,7 +173,7 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 		g.metrics.verdict("validate", verdictError, &resp)
 		return resp
 	}
-	var denials []string
+	var denials, notes []string
 	var denied []admit.Result
 	for _, r := range append(unpinned, results...) {
 		g.metrics.image(r)
@@ -181,8 +181,14 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 			denials = append(denials, r.Explain())
 			denied = append(denied, r)
 		}
+		if n := r.FreezeNote(); n != "" {
+			notes = append(notes, n)
+		}
 	}
 	resp, verdict := g.verdict(ctx, in, denied, denials)
+	if verdict == verdictAllowed && len(notes) > 0 { // a rollback during a freeze says so
+		resp = resp.WithWarnings(notes...)
+	}
 	g.metrics.verdict("validate", verdict, &resp)
 	return resp
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/freeze"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -95,6 +96,14 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer w.Close()
 		opts = append(opts, admit.WithRecords(w))
+	}
+	if trust.Freeze != nil {
+		// The freeze repository is read with the webhook's own credentials, not a Pod's.
+		g, err := freeze.NewGuard(oci.NewClient(freezeRegistryOptions(o)...), trust, freeze.DefaultStateTTL, nil)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, admit.WithFreeze(g))
 	}
 	checker, err := admit.NewChecker(trust, opts...)
 	if err != nil {

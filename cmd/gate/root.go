@@ -52,6 +52,8 @@ unformatted files, flipped decisions); 2 could not decide (an error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newInit(), newCheck(), newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newInit(), newAttest(), newApprove(), newVerify(), newStatus(), newBlessed(), newServe(), newCheck())
+	root.AddCommand(newFreeze(), newUnfreeze(), newWatch())
+	root.AddCommand(newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
 	return root
 }

@@ -56,6 +56,9 @@ func newVerify() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if d, err = judgeFreeze(ctx, c, cfg, d); err != nil {
+				return err
+			}
 			// The release process relies on the trail: a decision that cannot be
 			// recorded is not given.
 			if records != "" {

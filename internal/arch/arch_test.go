@@ -50,10 +50,21 @@ var forbidden = map[string][]string{
 	// standard library (direct imports suffice: the standard library imports
 	// no module).
 	mod + "internal/jsonstrict": {mod, "github.com/", "golang.org/", "google.golang.org/", "gopkg.in/", "k8s.io/"},
+	// The release table reads through pkg/gate's verification, never around
+	// it (no crypto or Rego of its own), and knows nothing of the page built on it.
+	mod + "pkg/release": {mod + "pkg/readiness", "github.com/sigstore/", "github.com/open-policy-agent/"},
+	// The chat answers from release tables: it calls no registry, crypto or Rego itself.
+	mod + "pkg/chatops": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/", mod + "pkg/readiness"},
+	// Freezes are read through pkg/verify's trust and judged by pkg/policy, never around them.
+	mod + "pkg/freeze": {mod + "pkg/admit", mod + "pkg/release", mod + "pkg/readiness", mod + "pkg/chatops", "github.com/sigstore/", "github.com/open-policy-agent/", "github.com/google/go-containerregistry/"},
+	// Notifications are built from release tables: no registry, crypto or Rego of their own.
+	mod + "pkg/notify": {mod + "pkg/readiness", mod + "pkg/chatops", "github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
+	// The page renders release tables: it calls no registry, crypto or Rego itself.
+	mod + "pkg/readiness": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 }
 
 // nowhereInPkg may be imported by no package under pkg/ or attestations/.
-var nowhereInPkg = []string{"github.com/spf13/cobra", "k8s.io/client-go", mod + "cmd/", mod + "admission"}
+var nowhereInPkg = []string{"github.com/spf13/cobra", "k8s.io/client-go", mod + "cmd/", mod + "admission", "github.com/chromedp/"}
 
 func TestDependenciesPointInward(t *testing.T) {
 	var pkgs []pkg

@@ -46,6 +46,7 @@ type demo struct {
 	signers map[string]*sign.Signer
 	host    string
 	step    int
+	pushed  []string // every image pushed, by digest, in order
 }
 
 // Option changes how Run runs.
@@ -147,7 +148,9 @@ func (d *demo) push(ctx context.Context, tag string) (byTag, byDigest string, er
 		return "", "", err
 	}
 	d.say("pushed %s (%s)", ref, digest)
-	return ref.String(), ref.Context().Digest(digest.String()).String(), nil
+	byDigest = ref.Context().Digest(digest.String()).String()
+	d.pushed = append(d.pushed, byDigest)
+	return ref.String(), byDigest, nil
 }
 
 func copyFS(src fs.FS, dst string) error {

@@ -51,6 +51,7 @@ type Checker struct {
 	timeout    time.Duration
 	now        func() time.Time
 	records    *record.Writer // nil: decisions are not recorded
+	freeze     Freeze         // nil: nothing is ever frozen
 
 	verifications atomic.Int64
 }
@@ -185,7 +186,7 @@ func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment
 		return d, c.deniedTTL, nil
 	})
 	r.Err = explainTimeout(ctx, r.Err)
-	return r
+	return c.judgeFreeze(ctx, r)
 }
 
 // Resolve returns the digest image names, asking the registry only for a tag; concurrent

@@ -16,6 +16,8 @@ type File struct {
 	// name more than one subject; every other type must name exactly one.
 	// Absent, it is [provenance].
 	MultiSubject *[]string `yaml:"multiSubject"`
+	// Freeze says where environments' freezes are kept and who may sign them.
+	Freeze *FreezeSpec `yaml:"freeze"`
 }
 
 // Role is who holds a role, and what they may sign.

@@ -32,6 +32,8 @@ type Config struct {
 	// declared are the names of all the config's environments, sorted;
 	// Environments holds those whose policy was compiled.
 	declared []string
+	// Freeze is nil when the config names no freeze repository: nothing is ever frozen.
+	Freeze *Freeze
 }
 
 // Environment is one environment with its policy prepared.
@@ -163,6 +165,10 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 				Issuer: id.Issuer, IssuerRegexp: id.IssuerRegexp, Subject: id.Subject, SubjectRegexp: id.SubjectRegexp})
 		}
 	}
+	freeze, err := l.freeze(f.Freeze, f.Roles, allowed)
+	if err != nil {
+		return nil, err
+	}
 	var tr root.TrustedMaterial
 	if f.TrustedRoot != "" {
 		raw, err := readFile(l.rel(f.TrustedRoot), MaxTrustedRootSize)
@@ -196,7 +202,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if err != nil {
 		return nil, l.fail("roles", "%w", err)
 	}
-	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, keys: keys}
+	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, keys: keys, Freeze: freeze}
 	if len(f.Environments) == 0 {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}

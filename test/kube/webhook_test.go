@@ -41,6 +41,7 @@ type e2e struct {
 	webhookCA                           *ca
 	webhook                             *exec.Cmd
 	webhookDone                         <-chan struct{}
+	trustExtra                          string // appended to the chart's trust config (freeze_test.go)
 }
 
 func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
@@ -103,6 +104,7 @@ func (e *e2e) installChart(t *testing.T) {
 		t.Fatal(err)
 	}
 	values := trustValues(t, e.f)
+	values["trustConfig"] = values["trustConfig"].(string) + e.trustExtra
 	values["webhook"] = map[string]any{"url": "https://" + e.webhookAddr, "timeoutSeconds": 5}
 	values["certificates"] = map[string]any{"mode": "secret",
 		"secret": map[string]any{"name": "gate-e2e-tls", "caBundle": base64.StdEncoding.EncodeToString(e.webhookCA.certPEM)}}
