@@ -52,6 +52,6 @@ unformatted files, flipped decisions); 2 could not decide (an error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newInit(), newCheck(), newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newInit(), newCheck(), newAttest(), newApprove(), newVerify(), newPromote(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
 	return root
 }

@@ -41,11 +41,12 @@ const mod = "github.com/gatehq/gate/"
 // modules among direct imports (sigstore's libraries, for one, import
 // go-containerregistry's name package themselves).
 var forbidden = map[string][]string{
-	mod + "pkg/oci":    {mod + "pkg/verify", mod + "pkg/policy", mod + "pkg/sign", mod + "pkg/gate", "github.com/open-policy-agent/", "github.com/sigstore/"},
-	mod + "pkg/sign":   {mod + "pkg/oci", mod + "pkg/verify", mod + "pkg/policy", "github.com/google/go-containerregistry/", "github.com/open-policy-agent/"},
-	mod + "pkg/verify": {mod + "pkg/oci", mod + "pkg/policy", mod + "pkg/sign", "github.com/google/go-containerregistry/", "github.com/open-policy-agent/"},
-	mod + "pkg/policy": {mod + "pkg/oci", mod + "pkg/verify", mod + "pkg/sign", "github.com/google/go-containerregistry/", "github.com/sigstore/"},
-	mod + "pkg/report": {mod + "pkg/", "github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
+	mod + "pkg/oci":     {mod + "pkg/verify", mod + "pkg/policy", mod + "pkg/sign", mod + "pkg/gate", "github.com/open-policy-agent/", "github.com/sigstore/"},
+	mod + "pkg/sign":    {mod + "pkg/oci", mod + "pkg/verify", mod + "pkg/policy", "github.com/google/go-containerregistry/", "github.com/open-policy-agent/"},
+	mod + "pkg/verify":  {mod + "pkg/oci", mod + "pkg/policy", mod + "pkg/sign", "github.com/google/go-containerregistry/", "github.com/open-policy-agent/"},
+	mod + "pkg/policy":  {mod + "pkg/oci", mod + "pkg/verify", mod + "pkg/sign", "github.com/google/go-containerregistry/", "github.com/sigstore/"},
+	mod + "pkg/promote": {mod + "pkg/admit", "github.com/open-policy-agent/", "github.com/sigstore/"},
+	mod + "pkg/report":  {mod + "pkg/", "github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 }
 
 // nowhereInPkg may be imported by no package under pkg/ or attestations/.
