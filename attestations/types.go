@@ -20,6 +20,7 @@ var Kinds = map[string]string{
 	"coverage":   CoverageType,
 	"provenance": ProvenanceType,
 	"approval":   ApprovalType,
+	"vsa":        VSAType,
 }
 
 // ResolveType returns the predicate type a kind names; a full type URI is returned as is.
