@@ -136,3 +136,32 @@ func TestPromoteCopiesNothingThatIsNotBlessed(t *testing.T) {
 		t.Error("the image is at the destination; want it not copied")
 	}
 }
+
+func TestPromoteCopiesOnlyTheVerifiedLayersOfCosignsLegacyLayout(t *testing.T) {
+	src, dst := admittest.NewWithoutReferrersAPI(t), admittest.New(t)
+	ref, d := src.Image(t, "build/app", "1.0")
+	src.Evidence(t, ref)                                  // tests and the rest as referrers; no GO
+	src.ApproveLegacy(t, d, "module-lead", "module-lead") // the GO staging needs, in cosign's .att
+	src.ApproveLegacy(t, d, "ci", "ci")                   // ci may not sign approvals: rejected
+	r, err := promote.Promote(context.Background(), src.Client, src.Config, admittest.Staging, ref, dst.Host+"/prod/app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	legacy := 0
+	for _, e := range r.Copied {
+		if e.Source == oci.Legacy {
+			legacy++
+		}
+	}
+	if !r.Destination.Allowed || legacy != 1 || len(r.Skipped) != 1 || r.Skipped[0].Source != oci.Legacy {
+		t.Fatalf("blessed at destination %t, %d legacy copied, skipped %v: want the GO copied and ci's layer left behind", r.Destination.Allowed, legacy, r.Skipped)
+	}
+	img, err := remote.Image(oci.LegacyTag(r.To))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layers, err := img.Layers()
+	if err != nil || len(layers) != 1 {
+		t.Errorf("the destination's .att image has %d layers (%v), want only the one that verified", len(layers), err)
+	}
+}
