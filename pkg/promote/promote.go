@@ -89,9 +89,11 @@ func Promote(ctx context.Context, c *oci.Client, cfg *config.Config, env, src, d
 	if r.Destination, err = gate.Decide(ctx, e, back, to.String(), now); err != nil {
 		return nil, err
 	}
-	if r.Destination.Allowed != r.Source.Allowed || !SameEvidence(r.Source.Evidence, r.Destination.Evidence) {
-		return r, fmt.Errorf("%w: at %s blessed=%t with %d attestations, at %s blessed=%t with %d",
-			ErrNotIdentical, from, r.Source.Allowed, len(r.Source.Evidence), to, r.Destination.Allowed, len(r.Destination.Evidence))
+	// The destination may hold more (a NOGO there, an earlier copy): the
+	// decision must be the same, and every copied attestation must count there.
+	if !r.Destination.Allowed || !contains(r.Destination.Evidence, r.Copied) {
+		return r, fmt.Errorf("%w: at %s blessed with %d attestations, at %s blessed=%t with %d (its own reasons above)",
+			ErrNotIdentical, from, len(r.Copied), to, r.Destination.Allowed, len(r.Destination.Evidence))
 	}
 	return r, nil
 }
@@ -161,17 +163,23 @@ func copyEvidence(ctx context.Context, c *oci.Client, from, to name.Digest, evid
 // SameEvidence says whether a and b hold the same attestations (by where
 // they are, what they say they are and who signed them), in any order.
 func SameEvidence(a, b []gate.UsedEvidence) bool {
-	key := func(e gate.UsedEvidence) string {
-		return fmt.Sprintf("%s|%s|%s|%s|%s", e.Source, e.Location, e.PredicateType, e.Signer.Role, e.Signer.Identity)
+	return len(a) == len(b) && contains(a, b) && contains(b, a)
+}
+
+// contains says whether every attestation of sub is in set.
+func contains(set, sub []gate.UsedEvidence) bool {
+	have := map[string]bool{}
+	for _, e := range set {
+		have[key(e)] = true
 	}
-	ka, kb := make([]string, len(a)), make([]string, len(b))
-	for i := range a {
-		ka[i] = key(a[i])
+	for _, e := range sub {
+		if !have[key(e)] {
+			return false
+		}
 	}
-	for i := range b {
-		kb[i] = key(b[i])
-	}
-	slices.Sort(ka)
-	slices.Sort(kb)
-	return slices.Equal(ka, kb)
+	return true
+}
+
+func key(e gate.UsedEvidence) string {
+	return fmt.Sprintf("%s|%s|%s|%s|%s", e.Source, e.Location, e.PredicateType, e.Signer.Role, e.Signer.Identity)
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/gatehq/gate/pkg/sign"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
@@ -163,5 +164,38 @@ func TestPromoteCopiesOnlyTheVerifiedLayersOfCosignsLegacyLayout(t *testing.T) {
 	layers, err := img.Layers()
 	if err != nil || len(layers) != 1 {
 		t.Errorf("the destination's .att image has %d layers (%v), want only the one that verified", len(layers), err)
+	}
+}
+
+func TestPromoteCopiesAnIndexWithItsImages(t *testing.T) {
+	src, dst := admittest.New(t), admittest.NewWithoutReferrersAPI(t)
+	idx, err := random.Index(256, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tag, err := name.NewTag(src.Host + "/build/multi:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(tag, idx); err != nil {
+		t.Fatal(err)
+	}
+	src.Evidence(t, tag.String(), "module-lead")
+	r, err := promote.Promote(context.Background(), src.Client, src.Config, admittest.Staging, tag.String(), dst.Host+"/prod/multi:1.0", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := idx.Digest()
+	if !r.Destination.Allowed || r.To.DigestStr() != want.String() {
+		t.Fatalf("blessed at destination %t, copy %s; want blessed and the digest %s kept", r.Destination.Allowed, r.To, want)
+	}
+	im, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range im.Manifests {
+		if _, err := remote.Image(r.To.Context().Digest(m.Digest.String())); err != nil {
+			t.Errorf("image %s of the index is not at the destination: %v", m.Digest, err)
+		}
 	}
 }
