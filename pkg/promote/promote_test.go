@@ -3,6 +3,7 @@ package promote_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -197,5 +198,25 @@ func TestPromoteCopiesAnIndexWithItsImages(t *testing.T) {
 		if _, err := remote.Image(r.To.Context().Digest(m.Digest.String())); err != nil {
 			t.Errorf("image %s of the index is not at the destination: %v", m.Digest, err)
 		}
+	}
+}
+
+func TestPromoteWithoutCredentialsForTheDestinationCouldNot(t *testing.T) {
+	src, dst := admittest.New(t), admittest.New(t)
+	ref, _ := src.Image(t, "build/app", "1.0")
+	src.Evidence(t, ref, "module-lead")
+	dockerConfig(t, map[*admittest.Fixture][2]string{src: {"builder", "b-secret"}})
+	dst.RequireBasicAuth("deployer", "d-secret")
+	_, err := promote.Promote(context.Background(), oci.NewClient(), src.Config, admittest.Staging, ref, dst.Host+"/prod/app:1.0", time.Now())
+	if !errors.Is(err, oci.ErrUnauthorized) {
+		t.Fatalf("got %v, want an error wrapping oci.ErrUnauthorized", err)
+	}
+	dst.RequireBasicAuth("", "")
+	tag, err := name.NewTag(dst.Host + "/prod/app:1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := remote.Head(tag); err == nil {
+		t.Error("the destination has the tag; want nothing tagged when the copy failed")
 	}
 }

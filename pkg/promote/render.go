@@ -21,6 +21,6 @@ func WriteText(w io.Writer, r *Result) error {
 	if len(r.Skipped) > 0 {
 		fmt.Fprintf(w, ", %d not copied (rejected at the source, listed above)", len(r.Skipped))
 	}
-	_, err := fmt.Fprintf(w, "\n  verified at the destination: blessed, on the same evidence\n")
+	_, err := fmt.Fprintf(w, "\n  verified at the destination: blessed, every copied attestation counting there\n")
 	return err
 }
