@@ -28,6 +28,7 @@ var Kinds = map[string]string{
 	"spdx":       SPDXType,
 	"cyclonedx":  CycloneDXType,
 	"loadtest":   LoadTestType,
+	"vsa":        VSAType,
 }
 
 // ResolveType returns the predicate type a kind names; a full type URI is returned as is.

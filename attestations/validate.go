@@ -32,6 +32,8 @@ func Validate(predicateType string, predicate []byte) error {
 		err = validateCoverage(predicate)
 	case ApprovalType:
 		err = validateApproval(predicate)
+	case VSAType:
+		err = validateVSA(predicate)
 	default:
 		return nil
 	}

@@ -52,7 +52,7 @@ unformatted files, flipped decisions); 2 could not decide (an error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newInit(), newAttest(), newApprove(), newVerify(), newStatus(), newBlessed(), newServe(), newCheck())
+	root.AddCommand(newInit(), newAttest(), newApprove(), newVerify(), newStatus(), newBlessed(), newServe(), newCheck(), newPromote())
 	root.AddCommand(newFreeze(), newUnfreeze(), newWatch())
 	root.AddCommand(newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
 	return root

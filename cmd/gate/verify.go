@@ -33,12 +33,14 @@ func newVerify() *cobra.Command {
 		cfgPath, env string
 		output       string
 		records      string
+		vsa          vsaFlags
 	)
 	cmd := &cobra.Command{
 		Use:   "verify IMAGE",
 		Short: "Decide whether an image is blessed: exit 0 blessed, 1 not blessed, 2 could not decide",
 		Example: `  gate verify reg.example/app:1.4 --config gate.yaml --env production
-  gate verify reg.example/app@sha256:… --output json`,
+  gate verify reg.example/app@sha256:… --output json
+  gate verify reg.example/app@sha256:… --attest-vsa --key verifier.key --vsa-out vsa.json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
@@ -50,6 +52,9 @@ func newVerify() *cobra.Command {
 			// the environment decided for is compiled.
 			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env))
 			if err != nil {
+				return err
+			}
+			if err := vsa.load(); err != nil {
 				return err
 			}
 			d, err := gate.Verify(ctx, c, cfg, env, args[0], time.Now())
@@ -65,6 +70,9 @@ func newVerify() *cobra.Command {
 				if err := record.Append(records, record.Of(d, "verify")); err != nil {
 					return err
 				}
+			}
+			if err := vsa.emit(ctx, c, d); err != nil {
+				return err
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
@@ -89,6 +97,7 @@ func newVerify() *cobra.Command {
 	configFlag(cmd, &cfgPath)
 	cmd.Flags().StringVar(&env, "env", "", "environment whose policy applies (default: the config's defaultEnvironment)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
+	vsa.register(cmd)
 	cmd.Flags().StringVar(&records, "record", "", "append the decision to this decision records file (JSON lines; for gate policy diff); failing to is exit 2")
 	return cmd
 }

@@ -61,6 +61,7 @@ var forbidden = map[string][]string{
 	mod + "pkg/notify": {mod + "pkg/readiness", mod + "pkg/chatops", "github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 	// The page renders release tables: it calls no registry, crypto or Rego itself.
 	mod + "pkg/readiness": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
+	mod + "pkg/promote":   {mod + "pkg/admit", "github.com/open-policy-agent/", "github.com/sigstore/"},
 }
 
 // nowhereInPkg may be imported by no package under pkg/ or attestations/.

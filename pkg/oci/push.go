@@ -100,6 +100,13 @@ func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, p
 	if err != nil {
 		return v1.Hash{}, err
 	}
+	return c.putReferrer(ctx, subject, raw)
+}
+
+// putReferrer stores raw, a referrer manifest of subject, by its digest
+// where the registry keeps referrers lists, and under the fallback tag
+// scheme where it does not, and returns its digest.
+func (c *Client) putReferrer(ctx context.Context, subject name.Digest, raw []byte) (v1.Hash, error) {
 	h, _, err := v1.SHA256(bytes.NewReader(raw))
 	if err != nil {
 		return v1.Hash{}, err

@@ -93,10 +93,16 @@ type Fixture struct {
 }
 
 // New starts a registry and writes the keys and trust config; everything stops with the test.
-func New(t testing.TB) *Fixture {
+func New(t testing.TB) *Fixture { t.Helper(); return newFixture(t, true) }
+
+// NewWithoutReferrersAPI is New with a registry that has no referrers API,
+// as distribution's: referrers live under the OCI fallback tag scheme.
+func NewWithoutReferrersAPI(t testing.TB) *Fixture { t.Helper(); return newFixture(t, false) }
+
+func newFixture(t testing.TB, referrersAPI bool) *Fixture {
 	t.Helper()
 	f := &Fixture{Dir: t.TempDir(), signers: map[string]*sign.Signer{}}
-	reg := registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0)))
+	reg := registry.New(registry.WithReferrersSupport(referrersAPI), registry.Logger(log.New(io.Discard, "", 0)))
 	f.server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v2/" {
 			f.Requests.Add(1)

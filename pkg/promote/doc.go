@@ -1,0 +1,2 @@
+// Package promote copies a blessed image, and only the evidence that verified, to another repository.
+package promote
