@@ -45,6 +45,6 @@ Exit codes: 0 blessed (or done), 1 not blessed, 2 could not decide (error).`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newAttest(), newApprove(), newVerify(), newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook(), newVersion())
 	return root
 }
