@@ -1,8 +1,11 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +15,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"go.yaml.in/yaml/v3"
 )
 
 // releaseTestPkgs is what the release's `go test -json` runs here: two small packages (about
@@ -184,6 +188,10 @@ func TestReleaseGoesThroughGate(t *testing.T) {
 		}
 	})
 
+	t.Run("the action and the GitLab template install the release, and refuse a tampered binary", func(t *testing.T) {
+		installs(t, w, filepath.Join(dist, "bin"))
+	})
+
 	t.Run("make image twice from one commit: one index digest", func(t *testing.T) {
 		again := w.script("image.sh", append(goEnv(t), "DIST="+w.path("dist2"))...)
 		if again.code != 0 {
@@ -195,4 +203,81 @@ func TestReleaseGoesThroughGate(t *testing.T) {
 			t.Errorf("the layout's index is %s, the released one %s", got, digest)
 		}
 	})
+}
+
+// installScripts returns the install step of action.yml and the before_script of the GitLab
+// template, as the runners would run them.
+func installScripts(t *testing.T) (action, gitlab string) {
+	t.Helper()
+	var a struct {
+		Runs struct {
+			Steps []struct {
+				ID  string `yaml:"id"`
+				Run string `yaml:"run"`
+			} `yaml:"steps"`
+		} `yaml:"runs"`
+	}
+	if err := yaml.Unmarshal(readFile(t, filepath.Join(repoRoot, "action.yml")), &a); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range a.Runs.Steps {
+		if s.ID == "install" {
+			action = s.Run
+		}
+	}
+	var g map[string]struct {
+		BeforeScript []string `yaml:"before_script"`
+	}
+	if err := yaml.Unmarshal(readFile(t, filepath.Join(repoRoot, "examples/pipelines/gitlab/gate.gitlab-ci.yml")), &g); err != nil {
+		t.Fatal(err)
+	}
+	gitlab = strings.Join(g[".gate-install"].BeforeScript, "\n")
+	if action == "" || gitlab == "" {
+		t.Fatal("no install script in action.yml (step id install) or in the GitLab template (.gate-install)")
+	}
+	return action, gitlab
+}
+
+// installs serves the released binaries as GitHub serves a release's assets, then runs the
+// action's and the GitLab template's install scripts against it: once as released, once with
+// one byte of the binary changed, which both must refuse.
+func installs(t *testing.T, w *world, bin string) {
+	const tag = "v0.0.0-e2e"
+	action, gitlab := installScripts(t)
+	tampered := t.TempDir()
+	for _, f := range []string{"checksums.txt", "gate_linux_amd64"} {
+		b := readFile(t, filepath.Join(bin, f))
+		if f != "checksums.txt" {
+			b = bytes.Clone(b)
+			b[len(b)/2] ^= 1
+		}
+		if err := os.WriteFile(filepath.Join(tampered, f), b, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		desc, dir string
+		ok        bool
+	}{{"as released", bin, true}, {"one byte changed", tampered, false}} {
+		srv := httptest.NewServer(http.StripPrefix("/"+tag, http.FileServer(http.Dir(tc.dir))))
+		for _, sh := range []struct{ name, shell, script string }{{"action", "bash", action}, {"gitlab", "sh", gitlab}} {
+			t.Run(tc.desc+"/"+sh.name, func(t *testing.T) {
+				tmp := t.TempDir()
+				script := w.write(filepath.Join(sh.name+"-"+filepath.Base(tmp), "install.sh"), []byte(sh.script+"\ngate version\n"))
+				w.extra = []string{"GATE_VERSION=" + tag, "GATE_DOWNLOAD_URL=" + srv.URL, "RUNNER_TEMP=" + tmp, "RUNNER_OS=Linux", "RUNNER_ARCH=X64",
+					"GITHUB_PATH=" + filepath.Join(tmp, "path"), "GITHUB_OUTPUT=" + filepath.Join(tmp, "output"), "CI_PROJECT_DIR=" + tmp,
+					// gate version at the end runs the gate on PATH, which the action adds through GITHUB_PATH
+					"PATH=" + filepath.Join(tmp, "gate-"+tag) + ":" + filepath.Join(tmp, ".gate/bin") + ":" + os.Getenv("PATH")}
+				defer func() { w.extra = nil }()
+				r := w.run(sh.shell, script)
+				if tc.ok && (r.code != 0 || !strings.Contains(r.stdout, "platform: linux/amd64")) {
+					t.Errorf("install failed:\n%s", r)
+				}
+				if !tc.ok && (r.code == 0 || !strings.Contains(r.stdout, "SHA-256")) {
+					t.Errorf("a tampered binary was not refused for its checksum:\n%s", r)
+				}
+			})
+		}
+		srv.Close()
+	}
 }
