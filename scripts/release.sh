@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 : "${IMAGE_REPO:?set IMAGE_REPO=registry/repository: the release pushes the image and its attestations there}"
 : "${RELEASE_KEY:?set RELEASE_KEY to the release key (a cosign key file; its password in COSIGN_PASSWORD)}"
-: "${COSIGN_PASSWORD?set COSIGN_PASSWORD, the release key's password (empty for none)}"
+: "${COSIGN_PASSWORD?set COSIGN_PASSWORD to the password of the release key (empty for none)}"
 SELF_CONFIG=${SELF_CONFIG:-examples/self/gate.yaml}
 RELEASE_TEST_PKGS=${RELEASE_TEST_PKGS:-./...}
 BUILDER_ID=${BUILDER_ID:-https://github.com/gatehq/gate/blob/main/scripts/release.sh}
@@ -45,6 +45,7 @@ echo "$image" > "$out/image"
 # Failing tests are evidence too: they are attested, and the policy refuses the release.
 t=$SECONDS
 tests=0
+# shellcheck disable=SC2086 # RELEASE_TEST_PKGS is a list of packages
 go test -json -coverprofile="$out/cover.out" $RELEASE_TEST_PKGS > "$out/unit.json" || tests=$?
 log "go test $RELEASE_TEST_PKGS (exit $tests) in $((SECONDS - t))s"
 
