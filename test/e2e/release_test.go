@@ -71,7 +71,7 @@ func (w *world) script(name string, env ...string) result {
 	return r
 }
 
-// selfConfig copies examples/self into w beside a link to policies/, as the repository lays
+// selfConfig copies examples/self into w beside a copy of policies/, as the repository lays
 // them out, with pub as release.pub.
 func selfConfig(t *testing.T, w *world, dir, pub string) string {
 	t.Helper()
@@ -79,8 +79,14 @@ func selfConfig(t *testing.T, w *world, dir, pub string) string {
 		w.write(filepath.Join(dir, "examples/self", f), readFile(t, filepath.Join(repoRoot, "examples/self", f)))
 	}
 	w.write(filepath.Join(dir, "examples/self/release.pub"), readFile(t, pub))
-	if err := os.Symlink(filepath.Join(repoRoot, "policies"), w.path(filepath.Join(dir, "policies"))); err != nil {
-		t.Fatal(err)
+	// A copy, not a link: the policy loader walks the directory, and a walk does not enter a
+	// link at its root.
+	regos, err := filepath.Glob(filepath.Join(repoRoot, "policies", "*.rego"))
+	if err != nil || len(regos) == 0 {
+		t.Fatalf("no policies/*.rego: %v", err)
+	}
+	for _, f := range regos {
+		w.write(filepath.Join(dir, "policies", filepath.Base(f)), readFile(t, f))
 	}
 	return w.path(filepath.Join(dir, "examples/self/gate.yaml"))
 }
