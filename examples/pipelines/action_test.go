@@ -135,6 +135,10 @@ func TestActionPassesActionlintAsALocalAction(t *testing.T) {
 		t.Fatalf("GATE_E2E is set but actionlint is missing: run scripts/install-actionlint.sh (%v)", err)
 	}
 	dir := t.TempDir()
+	// actionlint finds the project, and so where ./ is, by its git repository.
+	if out, err := exec.Command("git", "init", "-q", dir).CombinedOutput(); err != nil {
+		t.Fatalf("git init: %v\n%s", err, out)
+	}
 	if err := os.MkdirAll(filepath.Join(dir, ".github", "workflows"), 0o755); err != nil {
 		t.Fatal(err)
 	}
