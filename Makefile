@@ -43,3 +43,16 @@ fuzz:
 			$(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime $(FUZZMINIMIZE) $(FUZZFLAGS) $$dir; \
 		done; \
 	done
+
+# Release artefacts (dist/): binaries for linux and darwin × amd64 and arm64 with checksums.txt;
+# gate's image without a daemon (an OCI layout in dist/image, or pushed with IMAGE_REPO=reg/gate);
+# the release: both, attested by gate itself and verified under examples/self/.
+.PHONY: binaries image release
+binaries:
+	scripts/binaries.sh
+
+image:
+	scripts/image.sh
+
+release:
+	scripts/release.sh

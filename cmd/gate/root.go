@@ -54,6 +54,6 @@ unformatted files, flipped decisions); 2 could not decide (an error).`,
 	}
 	root.AddCommand(newInit(), newAttest(), newApprove(), newVerify(), newStatus(), newBlessed(), newServe(), newCheck(), newPromote())
 	root.AddCommand(newFreeze(), newUnfreeze(), newWatch())
-	root.AddCommand(newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook())
+	root.AddCommand(newGenerateKeyPair(), newPolicy(), newDemo(), newWebhook(), newVersion())
 	return root
 }
