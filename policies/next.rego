@@ -71,10 +71,28 @@ _next_provenance := "attest the build's provenance: `gate attest IMAGE --key KEY
 	}
 } else := sprintf("build from a trusted source, or add it to %s", [_knob("provenance.sources")])
 
-_next_approval(role) := sprintf("%s has not said GO: %s", [role, _approve(role)]) if {
+_next_approval(role) := sprintf("a GO from %s lacks checklist item %s: say GO again with it ticked, %s", [role, _unchecked(role)[0], _approve_checked(role, _unchecked(role))]) if {
+	count(_unchecked(role)) > 0
+} else := sprintf("%s has not said GO: %s", [role, _approve_checked(role, _required_checks(role))]) if {
 	_missing_gos(role) == 1
 	params.approvals[role] == 1
-} else := sprintf("%v more GO from %s signers, each with their own key: %s", [_missing_gos(role), role, _approve(role)])
+} else := sprintf("%v more GO from %s signers, each with their own key: %s", [_missing_gos(role), role, _approve_checked(role, _required_checks(role))])
+
+_required_checks(role) := object.get(object.get(params, "required_checks", {}), role, [])
+
+# The items some latest GO of role lacks.
+_unchecked(role) := sort({item |
+	some a in _latest
+	a.role == role
+	a.decision == "GO"
+	a.role == a.signer_role
+	some item in _missing_checks(a)
+})
+
+# The approve command, with a --check for each item role must tick.
+_approve_checked(role, items) := _approve(role) if {
+	count(items) == 0
+} else := sprintf("`gate approve IMAGE --key KEY --role %s --decision go --reason … %s`", [role, concat(" ", [sprintf("--check %s=URL", [i]) | some i in items])])
 
 _missing_gos(role) := params.approvals[role] - count({a.identity | some a in _latest; a.role == role; _counted(a)})
 

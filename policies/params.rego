@@ -10,7 +10,7 @@ gates contains {"name": "params", "passed": false, "reason": concat("; ", sort(_
 
 _param_problems contains sprintf("unknown key %q", [key]) if {
 	some key in _param_keys
-	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age"}
+	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age", "required_checks"}
 }
 
 _param_problems contains "required_tests must be a list of stage names" if {
@@ -36,6 +36,21 @@ _param_problems contains "approvals must map roles to numbers of signers" if {
 _param_problems contains sprintf("max_approval_age %v is not a duration such as 168h", [params.max_approval_age]) if {
 	_configured("max_approval_age")
 	not _duration(params.max_approval_age)
+}
+
+_param_problems contains "required_checks must map roles to lists of checklist items ([a-z0-9-]+)" if {
+	_configured("required_checks")
+	not _required_checks_params
+}
+
+_required_checks_params if {
+	is_object(params.required_checks)
+	every items in params.required_checks {
+		_string_list(items)
+		every i in items {
+			regex.match(`^[a-z0-9-]+$`, i)
+		}
+	}
 }
 
 # A call nested in a negation is taken out of it, so its error would make the
