@@ -89,7 +89,7 @@ func strictFields(raw []byte, v any, fields ...string) error {
 
 func validateCoverage(raw []byte) error {
 	var c Coverage
-	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal"); err != nil {
+	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal", "attestedAt", "commit"); err != nil {
 		return err
 	}
 	switch {

@@ -31,6 +31,8 @@ _next(g) := _next_tests(substring(g.name, 6, -1)) if {
 	startswith(g.name, "approval/")
 } else := _next_nogo if {
 	g.name == "nogo"
+} else := _next_freshness(substring(g.name, 10, -1)) if {
+	startswith(g.name, "freshness/")
 } else := sprintf("fix %s as the reason says; `gate policy lint POLICY_DIR` checks it against data/schema.json", [_data]) if {
 	g.name == "params"
 } else := "see this gate's reason and its rule in the policy"
@@ -104,3 +106,11 @@ _next_nogo := sprintf("a NOGO stands until its signer says GO with the same key:
 	})
 	count(roles) > 0
 } else := "a NOGO stands until its signer says GO with the same key"
+
+_next_freshness(short) := sprintf("attest %s evidence about this image, made by a new run of its stage", [short]) if {
+	count(_of_type(_type_named(short))) == 0
+} else := sprintf("attest %s evidence again with a gate that signs its time inside it (gate attest records it; see policies/README.md, Freshness)", [short]) if {
+	count(_times(_type_named(short))) == 0
+} else := sprintf("run that stage again and attest its new evidence, or raise %s", [_knob(sprintf("max_age[\"%s\"]", [_type_named(short)]))])
+
+_type_named(short) := object.get(types, short, short)

@@ -10,7 +10,7 @@ gates contains {"name": "params", "passed": false, "reason": concat("; ", sort(_
 
 _param_problems contains sprintf("unknown key %q", [key]) if {
 	some key in _param_keys
-	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age", "required_checks"}
+	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age", "required_checks", "max_age"}
 }
 
 _param_problems contains "required_tests must be a list of stage names" if {
@@ -50,6 +50,19 @@ _required_checks_params if {
 		every i in items {
 			regex.match(`^[a-z0-9-]+$`, i)
 		}
+	}
+}
+
+_param_problems contains "max_age must map predicate types to durations such as 168h" if {
+	_configured("max_age")
+	not _max_age_params
+}
+
+_max_age_params if {
+	is_object(params.max_age)
+	every d in params.max_age {
+		is_string(d)
+		_duration(d)
 	}
 }
 
