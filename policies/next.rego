@@ -33,6 +33,8 @@ _next(g) := _next_tests(substring(g.name, 6, -1)) if {
 	g.name == "nogo"
 } else := _next_freshness(substring(g.name, 10, -1)) if {
 	startswith(g.name, "freshness/")
+} else := _next_commits if {
+	g.name == "same-source-commit"
 } else := sprintf("fix %s as the reason says; `gate policy lint POLICY_DIR` checks it against data/schema.json", [_data]) if {
 	g.name == "params"
 } else := "see this gate's reason and its rule in the policy"
@@ -114,3 +116,9 @@ _next_freshness(short) := sprintf("attest %s evidence about this image, made by 
 } else := sprintf("run that stage again and attest its new evidence, or raise %s", [_knob(sprintf("max_age[\"%s\"]", [_type_named(short)]))])
 
 _type_named(short) := object.get(types, short, short)
+
+_next_commits := "attest the tests and coverage of the commit the image was built from, with the same `--commit FULL_SHA` as its provenance: `gate attest IMAGE --key KEY --report REPORT --commit FULL_SHA`" if {
+	some [_, ""] in _commits
+} else := "attest the tests, coverage and provenance of the image's build, naming its commit (`gate attest IMAGE --key KEY --report REPORT --stage STAGE --commit FULL_SHA`)" if {
+	count(_commits) == 0
+} else := "rebuild, test and measure one commit, and attest each with `--commit FULL_SHA` (git rev-parse HEAD); evidence of another commit belongs to another image"

@@ -10,7 +10,7 @@ gates contains {"name": "params", "passed": false, "reason": concat("; ", sort(_
 
 _param_problems contains sprintf("unknown key %q", [key]) if {
 	some key in _param_keys
-	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age", "required_checks", "max_age"}
+	not key in {"required_tests", "min_coverage", "deny_severity", "provenance", "approvals", "max_approval_age", "required_checks", "max_age", "same_source_commit"}
 }
 
 _param_problems contains "required_tests must be a list of stage names" if {
@@ -64,6 +64,11 @@ _max_age_params if {
 		is_string(d)
 		_duration(d)
 	}
+}
+
+_param_problems contains "same_source_commit must be true or false" if {
+	_configured("same_source_commit")
+	not is_boolean(params.same_source_commit)
 }
 
 # A call nested in a negation is taken out of it, so its error would make the
