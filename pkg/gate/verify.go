@@ -62,7 +62,16 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	if err != nil {
 		return nil, err
 	}
-	g, err := NewVerifier(c, cfg).Gather(ctx, d, append(e.Policy.PredicateTypes(), also...))
+	types := append(e.Policy.PredicateTypes(), also...)
+	v := NewVerifier(c, cfg)
+	plats, err := c.Platforms(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	if len(plats) > 0 {
+		return decideIndex(ctx, v, e, d, plats, types, ref, now)
+	}
+	g, err := v.Gather(ctx, d, types)
 	if err != nil {
 		return nil, err
 	}
