@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -64,8 +65,10 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	}
 	types := append(e.Policy.PredicateTypes(), also...)
 	v := NewVerifier(c, cfg)
+	// A manifest the registry lacks is decided as an image, on whatever
+	// evidence names its digest: denied for want of it, as before indexes.
 	plats, err := c.Platforms(ctx, d)
-	if err != nil {
+	if err != nil && !errors.Is(err, oci.ErrNotFound) {
 		return nil, err
 	}
 	if len(plats) > 0 {
