@@ -43,7 +43,9 @@ func decideIndex(ctx context.Context, v *Verifier, e *config.Environment, d name
 
 // merge makes the platforms' decisions one: allowed when all are; a gate
 // passed when it passed on every platform, else failed with the reason
-// (and next) of each platform it failed on.
+// (and next) of each platform it failed on. Its Input is the first
+// platform's: a policy evaluated again over it (gate policy diff) decides
+// that platform alone.
 func merge(decisions []*Decision, plats []oci.Platform) *Decision {
 	out := *decisions[0]
 	out.Allowed, out.Gates = true, nil
