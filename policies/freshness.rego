@@ -2,8 +2,9 @@ package gate.blessed
 
 # Freshness: max_age gives, per predicate type, how old the newest evidence
 # of that type may be. Its age is read from the time signed inside the
-# predicate (see _signed_at); a key-signed bundle carries no trusted time of
-# its own, so evidence without a signed time cannot be shown fresh and the
+# predicate (see _signed_at), else from the time a log or timestamp
+# authority vouches for; a key-signed bundle carries no such time, so
+# key-signed evidence without a time inside cannot be shown fresh and the
 # gate fails, saying so.
 
 _max_ages := object.get(params, "max_age", {}) if is_object(object.get(params, "max_age", {}))
@@ -30,7 +31,7 @@ _of_type(t) := [e | some e in input.evidence; e.predicateType == t]
 # (and the clock skew) left out: a time in the future would stay fresh.
 _times(t) := [ns |
 	some e in _of_type(t)
-	ns := time.parse_rfc3339_ns(_signed_at(e))
+	ns := time.parse_rfc3339_ns(_evidence_time(e))
 	ns <= _now + _max_clock_skew_ns
 ]
 
@@ -41,6 +42,14 @@ _freshness(t, limit, limit_ns) := [false, sprintf("no %s evidence", [_short(t)])
 } else := [true, sprintf("%s: the newest is %s old, within %s", [_short(t), _age(_now - max(_times(t))), limit])] if {
 	_now - max(_times(t)) <= limit_ns
 } else := [false, sprintf("%s: the newest is %s old, older than %s", [_short(t), _age(_now - max(_times(t))), limit])]
+
+# The time inside the predicate where its format has one, else the time a
+# transparency log or timestamp authority vouches for (signedAt, present
+# only for keyless bundles).
+_evidence_time(e) := t if {
+	t := _signed_at(e)
+	t != ""
+} else := object.get(e, "signedAt", "")
 
 # The time a predicate's own signed content gives for when its evidence was
 # made, "" when its format has none.

@@ -99,3 +99,15 @@ test_freshness_params_malformed if {
 	g.name == "params"
 	g.reason == "max_age must map predicate types to durations such as 168h"
 }
+
+test_freshness_keyless_time_when_the_predicate_has_none if {
+	keyless := object.union(coverage(85.2), {"signedAt": "2026-11-22T08:30:00Z"})
+	evidence := fresh_replacing(blessed.types.coverage, [keyless])
+	fresh_gate("freshness/coverage", evidence).reason == "coverage: the newest is 1h30m old, within 24h"
+}
+
+test_freshness_predicate_time_before_the_keyless_time if {
+	keyless := object.union(scanned_at("2026-11-01T00:00:00Z"), {"signedAt": "2026-11-22T08:30:00Z"})
+	evidence := fresh_replacing(blessed.types.vulns, [keyless])
+	fresh_gate("freshness/vulns", evidence).passed == false
+}

@@ -94,6 +94,7 @@ func Decide(ctx context.Context, e *config.Environment, g *Gathered, ref string,
 			PredicateType: v.PredicateType,
 			Signer:        policy.Signer{Role: v.Signer.Role, Identity: v.Signer.Identity, Name: v.Signer.Name},
 			Predicate:     v.Predicate,
+			SignedAt:      v.SignedAt,
 		})
 	}
 	pd, err := e.Policy.Evaluate(ctx, *in)

@@ -56,6 +56,9 @@ type Evidence struct {
 	PredicateType string         `json:"predicateType"`
 	Signer        Signer         `json:"signer"`
 	Predicate     map[string]any `json:"predicate"`
+	// SignedAt is the time a log or timestamp authority vouches the
+	// signature existed at; zero for key-signed evidence, which has none.
+	SignedAt time.Time `json:"signedAt,omitzero"`
 }
 
 // Signer is who verifiably signed a piece of evidence.
@@ -270,11 +273,15 @@ func (in Input) document() map[string]any {
 		if e.Predicate != nil {
 			predicate = e.Predicate
 		}
-		evidence[i] = map[string]any{
+		ev := map[string]any{
 			"predicateType": e.PredicateType,
 			"signer":        map[string]any{"role": e.Signer.Role, "identity": e.Signer.Identity, "name": e.Signer.Name},
 			"predicate":     predicate,
 		}
+		if !e.SignedAt.IsZero() {
+			ev["signedAt"] = e.SignedAt.UTC().Format(time.RFC3339Nano)
+		}
+		evidence[i] = ev
 	}
 	return map[string]any{
 		"subject":     map[string]any{"digest": in.Subject.Digest, "reference": in.Subject.Reference},
