@@ -1,6 +1,11 @@
 package attestations
 
-import "time"
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"time"
+)
 
 // Decisions a stakeholder may sign.
 const (
@@ -22,4 +27,32 @@ type Approval struct {
 	Reviewed string `json:"reviewed,omitempty"`
 	// Waivers names vulnerabilities this approval accepts.
 	Waivers []string `json:"waivers,omitempty"`
+	// Checklist is what the stakeholder ticked before deciding, each with a
+	// link to where it can be seen done; the policy's data names the items
+	// a role's GO must carry.
+	Checklist []CheckItem `json:"checklist,omitempty"`
+}
+
+// CheckItem is one ticked checklist item and the link that shows it done.
+type CheckItem struct {
+	Item string `json:"item"`
+	Link string `json:"link"`
+}
+
+// checkItemName is what a checklist item may be called: the names the
+// policy data lists, so a lookup by name never depends on spelling or case.
+var checkItemName = regexp.MustCompile(`^[a-z0-9-]+$`)
+
+// Check says what is wrong with c: a name outside [a-z0-9-]+, or a link
+// that is not an https URL with a host (a link a reviewer cannot open, or
+// one over plain http, shows nothing).
+func (c CheckItem) Check() error {
+	if !checkItemName.MatchString(c.Item) {
+		return fmt.Errorf("checklist item %q: a name is lower-case letters, digits and dashes", c.Item)
+	}
+	u, err := url.Parse(c.Link)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return fmt.Errorf("checklist item %s: link %q is not an https URL", c.Item, c.Link)
+	}
+	return nil
 }

@@ -97,7 +97,7 @@ func strictFields(raw []byte, v any, fields ...string) error {
 
 func validateCoverage(raw []byte) error {
 	var c Coverage
-	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal"); err != nil {
+	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal", "attestedAt", "commit"); err != nil {
 		return err
 	}
 	switch {
@@ -117,8 +117,22 @@ func validateCoverage(raw []byte) error {
 
 func validateApproval(raw []byte) error {
 	var a Approval
-	if err := strictFields(raw, &a, "decision", "role", "reason", "approvedAt", "expiresAt", "reviewed", "waivers"); err != nil {
+	if err := strictFields(raw, &a, "decision", "role", "reason", "approvedAt", "expiresAt", "reviewed", "waivers", "checklist"); err != nil {
 		return err
+	}
+	var items struct {
+		Checklist []json.RawMessage `json:"checklist"`
+	}
+	if err := json.Unmarshal(raw, &items); err != nil {
+		return err
+	}
+	for i, c := range a.Checklist {
+		if err := strictFields(items.Checklist[i], &CheckItem{}, "item", "link"); err != nil {
+			return fmt.Errorf("field checklist[%d]: %w", i, err)
+		}
+		if err := c.Check(); err != nil {
+			return fmt.Errorf("field checklist[%d]: %w", i, err)
+		}
 	}
 	switch {
 	case a.Decision != DecisionGo && a.Decision != DecisionNoGo:

@@ -26,6 +26,11 @@ func TestValidate(t *testing.T) {
 		{"approval", ApprovalType, `{"decision":"GO","role":"qa","reason":"ok","approvedAt":"2026-11-01T00:00:00Z"}`, ""},
 		{"approval: DECISION in capitals", ApprovalType, `{"DECISION":"GO","role":"qa","approvedAt":"2026-11-01T00:00:00Z"}`, "DECISION"},
 		{"approval: no role", ApprovalType, `{"decision":"NOGO","approvedAt":"2026-11-01T00:00:00Z"}`, "role"},
+		{"approval with a checklist", ApprovalType, `{"decision":"GO","role":"sre","approvedAt":"2026-11-01T00:00:00Z","checklist":[{"item":"dr-plan","link":"https://wiki.example/dr"}]}`, ""},
+		{"approval: a checklist item named in capitals", ApprovalType, `{"decision":"GO","role":"sre","approvedAt":"2026-11-01T00:00:00Z","checklist":[{"item":"DR-Plan","link":"https://wiki.example/dr"}]}`, "checklist[0]"},
+		{"approval: a checklist link over http", ApprovalType, `{"decision":"GO","role":"sre","approvedAt":"2026-11-01T00:00:00Z","checklist":[{"item":"dr-plan","link":"http://wiki.example/dr"}]}`, "checklist[0]"},
+		{"approval: a checklist link without a host", ApprovalType, `{"decision":"GO","role":"sre","approvedAt":"2026-11-01T00:00:00Z","checklist":[{"item":"dr-plan","link":"https:///dr"}]}`, "checklist[0]"},
+		{"approval: a checklist key in capitals", ApprovalType, `{"decision":"GO","role":"sre","approvedAt":"2026-11-01T00:00:00Z","checklist":[{"ITEM":"dr-plan","link":"https://wiki.example/dr"}]}`, "checklist[0]: field ITEM"},
 		{"approval: no time", ApprovalType, `{"decision":"GO","role":"qa"}`, "approvedAt"},
 		{"a type gate does not know", "https://example.com/x", `{"anything":1}`, ""},
 	} {

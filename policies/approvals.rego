@@ -19,8 +19,26 @@ _approvals contains a if {
 		"at": _approved_at(p),
 		"expires_at": object.get(p, "expiresAt", ""),
 		"waivers": _strings(object.get(p, "waivers", [])),
+		"checked": _checked(object.get(p, "checklist", [])),
 	}
 }
+
+# The checklist items ticked with a link; gate verified the links are https
+# URLs, and an item in any other shape is not ticked.
+_checked(list) := {c.item |
+	some c in list
+	is_string(c.item)
+	is_string(c.link)
+	startswith(c.link, "https://")
+} if is_array(list)
+
+else := set()
+
+# The items of required_checks a GO of its role lacks, in the data's order.
+_missing_checks(a) := [item |
+	some item in object.get(object.get(params, "required_checks", {}), a.role, [])
+	not item in a.checked
+]
 
 # An unreadable approvedAt is read as the far future (see _current).
 _approved_at(p) := t if {
@@ -66,6 +84,7 @@ _counted(a) if {
 	_in_time(a)
 	_unexpired(a)
 	_now - a.at <= _max_age_ns
+	count(_missing_checks(a)) == 0
 }
 
 _unexpired(a) if a.expires_at == ""
@@ -85,6 +104,8 @@ _uncounted_why(a) := sprintf("signed by a %s signer", [a.signer_role]) if {
 	not _unexpired(a)
 } else := sprintf("older than %v", [params.max_approval_age]) if {
 	not _now - a.at <= _max_age_ns
+} else := sprintf("missing checklist item %s", [concat(", ", _missing_checks(a))]) if {
+	count(_missing_checks(a)) > 0
 } else := "outweighed by a NOGO of the same time" if {
 	a.key in _vetoed
 } else := "not counted"

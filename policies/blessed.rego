@@ -31,7 +31,7 @@ decision := {"allowed": allowed, "gates": [_explained(ranked[1]) | some ranked i
 
 # Gates are listed in pipeline order, then by name; a kind this list does not
 # know goes last rather than missing from the decision.
-_kinds := {"params": 0, "tests": 1, "coverage": 2, "vulnerabilities": 3, "provenance": 4, "approval": 5, "nogo": 6}
+_kinds := {"params": 0, "tests": 1, "coverage": 2, "vulnerabilities": 3, "provenance": 4, "approval": 5, "nogo": 6, "freshness": 7, "same-source-commit": 8}
 
 _rank(name) := object.get(_kinds, split(name, "/")[0], count(_kinds))
 

@@ -7,6 +7,9 @@ package gate.blessed
 
 _explained(g) := g if g.passed
 
+# A gate that says its own next step (sbom, loadtest, predicate/…) keeps it.
+else := g if g.next
+
 else := object.union(g, {"next": _next(g)})
 
 _env := object.get(input, "environment", "")
@@ -31,6 +34,10 @@ _next(g) := _next_tests(substring(g.name, 6, -1)) if {
 	startswith(g.name, "approval/")
 } else := _next_nogo if {
 	g.name == "nogo"
+} else := _next_freshness(substring(g.name, 10, -1)) if {
+	startswith(g.name, "freshness/")
+} else := _next_commits if {
+	g.name == "same-source-commit"
 } else := sprintf("fix %s as the reason says; `gate policy lint POLICY_DIR` checks it against data/schema.json", [_data]) if {
 	g.name == "params"
 } else := "see this gate's reason and its rule in the policy"
@@ -71,10 +78,28 @@ _next_provenance := "attest the build's provenance: `gate attest IMAGE --key KEY
 	}
 } else := sprintf("build from a trusted source, or add it to %s", [_knob("provenance.sources")])
 
-_next_approval(role) := sprintf("%s has not said GO: %s", [role, _approve(role)]) if {
+_next_approval(role) := sprintf("a GO from %s lacks checklist item %s: say GO again with it ticked, %s", [role, _unchecked(role)[0], _approve_checked(role, _unchecked(role))]) if {
+	count(_unchecked(role)) > 0
+} else := sprintf("%s has not said GO: %s", [role, _approve_checked(role, _required_checks(role))]) if {
 	_missing_gos(role) == 1
 	params.approvals[role] == 1
-} else := sprintf("%v more GO from %s signers, each with their own key: %s", [_missing_gos(role), role, _approve(role)])
+} else := sprintf("%v more GO from %s signers, each with their own key: %s", [_missing_gos(role), role, _approve_checked(role, _required_checks(role))])
+
+_required_checks(role) := object.get(object.get(params, "required_checks", {}), role, [])
+
+# The items some latest GO of role lacks.
+_unchecked(role) := sort({item |
+	some a in _latest
+	a.role == role
+	a.decision == "GO"
+	a.role == a.signer_role
+	some item in _missing_checks(a)
+})
+
+# The approve command, with a --check for each item role must tick.
+_approve_checked(role, items) := _approve(role) if {
+	count(items) == 0
+} else := sprintf("`gate approve IMAGE --key KEY --role %s --decision go --reason … %s`", [role, concat(" ", [sprintf("--check %s=URL", [i]) | some i in items])])
 
 _missing_gos(role) := params.approvals[role] - count({a.identity | some a in _latest; a.role == role; _counted(a)})
 
@@ -86,3 +111,17 @@ _next_nogo := sprintf("a NOGO stands until its signer says GO with the same key:
 	})
 	count(roles) > 0
 } else := "a NOGO stands until its signer says GO with the same key"
+
+_next_freshness(short) := sprintf("attest %s evidence about this image, made by a new run of its stage", [short]) if {
+	count(_of_type(_type_named(short))) == 0
+} else := sprintf("attest %s evidence again with a gate that signs its time inside it (gate attest records it; see policies/README.md, Freshness)", [short]) if {
+	count(_times(_type_named(short))) == 0
+} else := sprintf("run that stage again and attest its new evidence, or raise %s", [_knob(sprintf("max_age[\"%s\"]", [_type_named(short)]))])
+
+_type_named(short) := object.get(types, short, short)
+
+_next_commits := "attest the tests and coverage of the commit the image was built from, with the same `--commit FULL_SHA` as its provenance: `gate attest IMAGE --key KEY --report REPORT --commit FULL_SHA`" if {
+	some [_, ""] in _commits
+} else := "attest the tests, coverage and provenance of the image's build, naming its commit (`gate attest IMAGE --key KEY --report REPORT --stage STAGE --commit FULL_SHA`)" if {
+	count(_commits) == 0
+} else := "rebuild, test and measure one commit, and attest each with `--commit FULL_SHA` (git rev-parse HEAD); evidence of another commit belongs to another image"

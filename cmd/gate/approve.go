@@ -20,6 +20,7 @@ func newApprove() *cobra.Command {
 		cfgPath  string
 		a        gate.Approval
 		decision string
+		checks   []string
 	)
 	cmd := &cobra.Command{
 		Use:   "approve IMAGE --role ROLE --decision go|nogo --reason TEXT --key KEY",
@@ -30,10 +31,19 @@ gate.yaml here) it refuses a key that does not hold --role, whose approval
 would never count; without one it warns that it could not check.`,
 		Example: `  gate approve reg.example/app:1.4 --key qa.key --role qa --decision go --reason "regression suite green" --expires 3d
   gate approve reg.example/app:1.4 --key sre.key --role sre --decision nogo --reason "no runbook for the new queue"
-  gate approve reg.example/app:1.4 --key sre.key --role sre --decision go --reason "accepted" --waive CVE-2019-1549`,
+  gate approve reg.example/app:1.4 --key sre.key --role sre --decision go --reason "accepted" --waive CVE-2019-1549
+  gate approve reg.example/app:1.4 --key sre.key --role sre --decision go --reason "ready" \
+      --check dr-plan=https://wiki.example/dr/app --check on-call=https://pager.example/teams/app`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.Decision = strings.ToUpper(decision)
+			for _, c := range checks {
+				item, err := gate.ParseCheck(c)
+				if err != nil {
+					return err
+				}
+				a.Checklist = append(a.Checklist, item)
+			}
 			if err := a.Check(); err != nil {
 				return err
 			}
@@ -66,6 +76,7 @@ would never count; without one it warns that it could not check.`,
 	f.StringVar(&a.Reason, "reason", "", "why, in words the release team will read")
 	f.Var(days{&a.Expires}, "expires", "the decision stops counting after this long (e.g. 3d, 72h)")
 	f.StringSliceVar(&a.Waivers, "waive", nil, "vulnerability ids this GO accepts (repeatable)")
+	f.StringArrayVar(&checks, "check", nil, "a checklist item ticked, as ITEM=https://link-showing-it-done (repeatable)")
 	for _, r := range []string{"key", "role", "decision", "reason"} {
 		_ = cmd.MarkFlagRequired(r)
 	}

@@ -95,6 +95,9 @@ Report formats (detected from the content, or given with --format):
 				if r.PredicateType == attestations.TestResultType && stage == "" {
 					return fmt.Errorf("%s is a test report: say which stage it is with --stage (unit, integration, …)", file)
 				}
+				if err := gate.Stamp(r.Predicate, time.Now(), build.Commit); err != nil {
+					return err
+				}
 				predicateType, predicate, summary = r.PredicateType, r.Predicate, fmt.Sprintf("%s report %s", r.Format, file)
 			}
 			signer, err := sign.LoadKeyFromEnv(key)
@@ -123,7 +126,7 @@ Report formats (detected from the content, or given with --format):
 	f.StringVar(&build.BuilderID, "builder-id", "", "provenance: the builder's id")
 	f.StringVar(&build.BuildType, "build-type", "", "provenance: the build type URI")
 	f.StringVar(&build.Source, "source", "", "provenance: the source repository URI")
-	f.StringVar(&build.Commit, "commit", "", "provenance: the source commit, in full (40 or 64 hex digits: git rev-parse HEAD)")
+	f.StringVar(&build.Commit, "commit", "", "the source commit, in full (40 or 64 hex digits: git rev-parse HEAD); recorded in provenance, test results and coverage")
 	f.StringVar(&build.InvocationID, "invocation", "", "provenance: the build run's id or URL")
 	f.StringVar(&started, "started", "", "provenance: when the build started (RFC 3339)")
 	f.StringVar(&finished, "finished", "", "provenance: when the build finished (RFC 3339)")

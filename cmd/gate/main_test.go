@@ -176,6 +176,8 @@ func TestBadApprovalIsRefusedBeforeTheKeyIsRead(t *testing.T) {
 	for _, tc := range []struct{ desc, flag, value, want string }{
 		{"decision neither go nor nogo", "--decision", "maybe", `decision "MAYBE"`},
 		{"expiry in the past", "--expires", "-1h", "in the past"},
+		{"a checklist link over http", "--check", "dr-plan=http://wiki.example/dr", "not an https URL"},
+		{"a checklist item without a link", "--check", "dr-plan", "want ITEM=URL"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			args := []string{"approve", "127.0.0.1:1/team/app:1.0", "--key", "/nonexistent.key", "--role", "qa", "--decision", "go", "--reason", "ok", tc.flag, tc.value}

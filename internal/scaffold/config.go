@@ -71,6 +71,9 @@ roles:
 #   provenance        builders and sources a SLSA provenance must name (--builder-id, --source)
 #   approvals         role -> how many distinct signers of that role must say GO
 #   max_approval_age  a GO older than this no longer counts (Go duration, e.g. 168h)
+#   required_checks   role -> checklist items its GO must carry (gate approve --check ITEM=URL)
+#   max_age           predicate type -> how old its newest evidence may be (e.g. 168h for a scan)
+#   same_source_commit  true: tests, coverage and provenance name one commit (gate attest --commit)
 # A knob left out is a gate not required; no knob at all blesses nothing.
 environments:
   staging:

@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/gatehq/gate/attestations"
@@ -58,6 +59,18 @@ type Approval struct {
 	Reason   string
 	Expires  time.Duration // 0: the policy's maximum age alone applies
 	Waivers  []string
+	// Checklist is the items ticked before deciding, each with its link.
+	Checklist []attestations.CheckItem
+}
+
+// ParseCheck reads a --check flag's ITEM=URL.
+func ParseCheck(s string) (attestations.CheckItem, error) {
+	item, link, ok := strings.Cut(s, "=")
+	if !ok {
+		return attestations.CheckItem{}, fmt.Errorf("--check %q: want ITEM=URL, such as dr-plan=https://wiki.example/dr", s)
+	}
+	c := attestations.CheckItem{Item: item, Link: link}
+	return c, c.Check()
 }
 
 // Check says what is wrong with a, before anything is signed.
@@ -74,6 +87,16 @@ func (a Approval) Check() error {
 	if a.Expires < 0 {
 		return fmt.Errorf("expiry %s is in the past", a.Expires)
 	}
+	seen := map[string]bool{}
+	for _, c := range a.Checklist {
+		if err := c.Check(); err != nil {
+			return err
+		}
+		if seen[c.Item] {
+			return fmt.Errorf("checklist item %s is given twice", c.Item)
+		}
+		seen[c.Item] = true
+	}
 	return nil
 }
 
@@ -89,6 +112,7 @@ func Approve(ctx context.Context, c *oci.Client, s *sign.Signer, ref string, a A
 	p := attestations.Approval{
 		Decision: a.Decision, Role: a.Role, Reason: a.Reason,
 		ApprovedAt: now.UTC().Truncate(time.Second), Reviewed: ref, Waivers: a.Waivers,
+		Checklist: a.Checklist,
 	}
 	if a.Expires > 0 {
 		p.ExpiresAt = p.ApprovedAt.Add(a.Expires)

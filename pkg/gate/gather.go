@@ -87,6 +87,8 @@ func (g *Gathered) NotRead() int {
 type Verified struct {
 	UsedEvidence
 	Predicate map[string]any
+	// SignedAt is the time a log or timestamp authority vouches for; zero for key-signed evidence.
+	SignedAt time.Time
 }
 
 // Gather finds the attestations of d whose annotated predicate type is one
@@ -128,6 +130,7 @@ func (v *Verifier) Gather(ctx context.Context, d name.Digest, types []string) (*
 		g.Evidence = append(g.Evidence, Verified{
 			UsedEvidence: UsedEvidence{Source: todo[i].Source, Location: location(todo[i]), PredicateType: r.ev.PredicateType, Signer: r.ev.Signer},
 			Predicate:    r.ev.Predicate,
+			SignedAt:     r.ev.SignedAt,
 		})
 	}
 	return g, nil

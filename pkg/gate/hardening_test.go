@@ -288,8 +288,9 @@ func TestPanicInAWorkerIsCouldNotDecide(t *testing.T) {
 	}
 }
 
-// Registry requests per verify of a digest: ≤ 2 + the bundles the policy
-// needs with the referrers API, ≤ 3 + bundles on a fallback tag.
+// Registry requests per verify of a digest: ≤ 3 + the bundles the policy
+// needs with the referrers API, ≤ 4 + bundles on a fallback tag (one of
+// them the subject's manifest, which says whether it is an index).
 func TestRequestsForADigest(t *testing.T) {
 	registryKinds(t, func(t *testing.T, api bool) {
 		h := newHarness(t, api, 1)
@@ -303,9 +304,9 @@ func TestRequestsForADigest(t *testing.T) {
 		h.verify(d.String()) // warm the client's transport: one ping per process
 		h.requests.Store(0)
 		dec := h.verify(d.String())
-		want := int64(2 + 7)
+		want := int64(3 + 7)
 		if !api {
-			want = 3 + 7
+			want = 4 + 7
 		}
 		if got := h.requests.Load(); got > want {
 			t.Errorf("verify made %d registry requests, want at most %d", got, want)

@@ -131,6 +131,15 @@ func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
 	return h
 }
 
+// reload reads gate.yaml and its data again, after a test rewrote them.
+func (h *harness) reload() {
+	h.t.Helper()
+	var err error
+	if h.cfg, err = config.Load(context.Background(), filepath.Join(h.dir, "gate.yaml")); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
 type testKey struct {
 	pub, priv []byte // priv is encrypted with "pw"
 	signer    *sign.Signer

@@ -2,6 +2,7 @@ package gate
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -62,7 +63,18 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	if err != nil {
 		return nil, err
 	}
-	g, err := NewVerifier(c, cfg).Gather(ctx, d, append(e.Policy.PredicateTypes(), also...))
+	types := append(e.Policy.PredicateTypes(), also...)
+	v := NewVerifier(c, cfg)
+	// A manifest the registry lacks is decided as an image, on whatever
+	// evidence names its digest: denied for want of it, as before indexes.
+	plats, err := c.Platforms(ctx, d)
+	if err != nil && !errors.Is(err, oci.ErrNotFound) {
+		return nil, err
+	}
+	if len(plats) > 0 {
+		return decideIndex(ctx, v, e, d, plats, types, ref, now)
+	}
+	g, err := v.Gather(ctx, d, types)
 	if err != nil {
 		return nil, err
 	}
@@ -82,6 +94,7 @@ func Decide(ctx context.Context, e *config.Environment, g *Gathered, ref string,
 			PredicateType: v.PredicateType,
 			Signer:        policy.Signer{Role: v.Signer.Role, Identity: v.Signer.Identity, Name: v.Signer.Name},
 			Predicate:     v.Predicate,
+			SignedAt:      v.SignedAt,
 		})
 	}
 	pd, err := e.Policy.Evaluate(ctx, *in)

@@ -56,6 +56,9 @@ type Evidence struct {
 	PredicateType string         `json:"predicateType"`
 	Signer        Signer         `json:"signer"`
 	Predicate     map[string]any `json:"predicate"`
+	// SignedAt is the time a log or timestamp authority vouches the
+	// signature existed at; zero for key-signed evidence, which has none.
+	SignedAt time.Time `json:"signedAt,omitzero"`
 }
 
 // Signer is who verifiably signed a piece of evidence.
@@ -284,6 +287,9 @@ func (in Input) value() (ast.Value, error) {
 			)),
 			ast.Item(ast.InternedTerm("predicate"), predicate),
 		)
+		if !e.SignedAt.IsZero() {
+			evidence[i].Value.(ast.Object).Insert(ast.InternedTerm("signedAt"), ast.StringTerm(e.SignedAt.UTC().Format(time.RFC3339Nano)))
+		}
 	}
 	return ast.NewObject(
 		ast.Item(ast.InternedTerm("subject"), ast.ObjectTerm(

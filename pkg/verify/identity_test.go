@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehq/gate/attestations"
 	"github.com/sigstore/sigstore-go/pkg/testing/ca"
@@ -38,7 +39,7 @@ func TestCertificateIdentities(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			signer, err := trust.certSigner(entity, digest)
+			signer, at, err := trust.certSigner(entity, digest)
 			if tc.role == "" {
 				if !errors.Is(err, ErrUntrustedSigner) {
 					t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
@@ -47,6 +48,10 @@ func TestCertificateIdentities(t *testing.T) {
 			}
 			if err != nil || signer.Role != tc.role || signer.Identity != tc.issuer+"|"+tc.subject {
 				t.Fatalf("got %+v, %v; want role %s", signer, err, tc.role)
+			}
+			// The time a log or timestamp authority vouches for is what max_age reads of a keyless bundle.
+			if at.IsZero() || time.Since(at) > time.Hour {
+				t.Errorf("signed at %v: want the verified timestamp of a signature made just now", at)
 			}
 		})
 	}
@@ -59,7 +64,7 @@ func TestCertificateIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		signer, err := trust.certSigner(entity, digest)
+		signer, _, err := trust.certSigner(entity, digest)
 		if !errors.Is(err, ErrUntrustedSigner) {
 			t.Fatalf("got %+v, %v; want an untrusted-signer rejection", signer, err)
 		}
@@ -72,7 +77,7 @@ func TestCertificateIdentities(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if signer, err := trust.certSigner(entity, digest); !errors.Is(err, ErrWrongSubject) {
+		if signer, _, err := trust.certSigner(entity, digest); !errors.Is(err, ErrWrongSubject) {
 			t.Fatalf("got %+v, %v; want a wrong-subject rejection", signer, err)
 		}
 	})

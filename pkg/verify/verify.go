@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"time"
 
 	"github.com/gatehq/gate/attestations"
 	"github.com/gatehq/gate/internal/jsonstrict"
@@ -29,6 +30,10 @@ type Evidence struct {
 	PredicateType string         `json:"predicateType"`
 	Signer        Signer         `json:"signer"`
 	Predicate     map[string]any `json:"predicate"`
+	// SignedAt is the earliest time a transparency log or timestamp
+	// authority in the trusted root vouches the signature existed at; zero
+	// for key-signed bundles and envelopes, which carry no such time.
+	SignedAt time.Time `json:"signedAt,omitzero"`
 }
 
 type statement struct {
@@ -65,7 +70,7 @@ func (t *Trust) Bundle(raw []byte, digest string) (*Evidence, error) {
 	if err := oneSignature(len(env.GetSignatures())); err != nil {
 		return nil, err
 	}
-	signer, err := t.bundleSigner(&b, digest)
+	signer, at, err := t.bundleSigner(&b, digest)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +78,12 @@ func (t *Trust) Bundle(raw []byte, digest string) (*Evidence, error) {
 	if err != nil {
 		return nil, err
 	}
-	return t.check(st, digest, signer)
+	ev, err := t.check(st, digest, signer)
+	if err != nil {
+		return nil, err
+	}
+	ev.SignedAt = at
+	return ev, nil
 }
 
 // oneSignature refuses an envelope with other than one signature, as
@@ -93,7 +103,7 @@ func jsonObject(raw []byte) bool {
 	return len(raw) > 0 && raw[0] == '{'
 }
 
-func (t *Trust) bundleSigner(b *bundle.Bundle, digest string) (Signer, error) {
+func (t *Trust) bundleSigner(b *bundle.Bundle, digest string) (Signer, time.Time, error) {
 	if cert := b.GetVerificationMaterial().GetCertificate(); cert != nil || b.GetVerificationMaterial().GetX509CertificateChain() != nil {
 		return t.certSigner(b, digest)
 	}
@@ -104,9 +114,9 @@ func (t *Trust) bundleSigner(b *bundle.Bundle, digest string) (Signer, error) {
 	hint := b.GetVerificationMaterial().GetPublicKey().GetHint()
 	pae := dsse.PAE(env.GetPayloadType(), env.GetPayload())
 	if k := t.keyFor(hint, env.GetSignatures()[0].GetSig(), pae); k != nil {
-		return k.signer, nil
+		return k.signer, time.Time{}, nil
 	}
-	return Signer{}, untrustedKey(hint)
+	return Signer{}, time.Time{}, untrustedKey(hint)
 }
 
 // untrustedKey is the rejection of a signature no trusted key verifies,
@@ -134,14 +144,14 @@ func (t *Trust) keyFor(hint string, sig, pae []byte) *trustedKey {
 // identities, and returns the role of the identity sigstore-go matched.
 // sigstore-go's safe policy checks the signature over the envelope before
 // it reads the statement's subjects.
-func (t *Trust) certSigner(b sgverify.SignedEntity, digest string) (Signer, error) {
+func (t *Trust) certSigner(b sgverify.SignedEntity, digest string) (Signer, time.Time, error) {
 	if t.certs == nil || len(t.identities) == 0 {
-		return Signer{}, fmt.Errorf("%w: signed with a certificate, and no certificate identity is trusted: add one to roles.<role>.identities in gate.yaml", ErrUntrustedSigner)
+		return Signer{}, time.Time{}, fmt.Errorf("%w: signed with a certificate, and no certificate identity is trusted: add one to roles.<role>.identities in gate.yaml", ErrUntrustedSigner)
 	}
 	alg, hexDigest, _ := strings.Cut(digest, ":")
 	sum, err := hex.DecodeString(hexDigest)
 	if err != nil {
-		return Signer{}, fmt.Errorf("%w: digest %q is not hex", ErrWrongSubject, digest)
+		return Signer{}, time.Time{}, fmt.Errorf("%w: digest %q is not hex", ErrWrongSubject, digest)
 	}
 	opts := make([]sgverify.PolicyOption, len(t.identities))
 	for i, id := range t.identities {
@@ -149,17 +159,29 @@ func (t *Trust) certSigner(b sgverify.SignedEntity, digest string) (Signer, erro
 	}
 	res, err := t.certs.Verify(b, sgverify.NewPolicy(sgverify.WithArtifactDigest(alg, sum), opts...))
 	if err != nil {
-		return Signer{}, sigstoreRejection(err)
+		return Signer{}, time.Time{}, sigstoreRejection(err)
 	}
 	cert := res.Signature.Certificate
 	for _, id := range t.identities {
 		if res.VerifiedIdentity != nil && reflect.DeepEqual(*res.VerifiedIdentity, id.id) {
-			return Signer{Role: id.role, Identity: cert.Issuer + "|" + cert.SubjectAlternativeName, Name: id.name}, nil
+			return Signer{Role: id.role, Identity: cert.Issuer + "|" + cert.SubjectAlternativeName, Name: id.name}, earliest(res.VerifiedTimestamps), nil
 		}
 	}
 	// sigstore-go returns a copy of the identity it matched; not finding it
 	// among ours would be a bug, and is refused, never guessed at.
-	return Signer{}, fmt.Errorf("%w: certificate of %s issued by %s matched no identity gate knows", ErrUntrustedSigner, cert.SubjectAlternativeName, cert.Issuer)
+	return Signer{}, time.Time{}, fmt.Errorf("%w: certificate of %s issued by %s matched no identity gate knows", ErrUntrustedSigner, cert.SubjectAlternativeName, cert.Issuer)
+}
+
+// earliest is the earliest of the times sigstore-go verified: the one the
+// signature is surely no younger than.
+func earliest(ts []sgverify.TimestampVerificationResult) time.Time {
+	var at time.Time
+	for _, v := range ts {
+		if at.IsZero() || v.Timestamp.Before(at) {
+			at = v.Timestamp
+		}
+	}
+	return at.UTC()
 }
 
 // sigstoreRejection says why sigstore-go refused an entity, and what to do.
