@@ -9,7 +9,6 @@ import (
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/policy"
-	"github.com/google/go-containerregistry/pkg/name"
 )
 
 // decideIndex decides a multi-arch image, the index d, whose platform
@@ -20,11 +19,8 @@ import (
 // platforms blesses the index only when all of them carry it. A platform
 // digest named on its own is decided on its own evidence alone (Verify):
 // the registry cannot say which indexes list a manifest.
-func decideIndex(ctx context.Context, v *Verifier, e *config.Environment, d name.Digest, plats []oci.Platform, types []string, ref string, now time.Time) (*Decision, error) {
-	index, err := v.Gather(ctx, d, types)
-	if err != nil {
-		return nil, err
-	}
+func decideIndex(ctx context.Context, v *Verifier, e *config.Environment, index *Gathered, plats []oci.Platform, types []string, ref string, now time.Time) (*Decision, error) {
+	d := index.Digest
 	decisions := make([]*Decision, len(plats))
 	for i, p := range plats {
 		own, err := v.Gather(ctx, p.Digest, types)

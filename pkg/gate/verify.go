@@ -10,6 +10,7 @@ import (
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/gatehq/gate/pkg/verify"
+	"golang.org/x/sync/errgroup"
 )
 
 // Decision is the whole answer to "is this image blessed here?".
@@ -59,24 +60,41 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	if err != nil {
 		return nil, err
 	}
-	d, err := c.Resolve(ctx, ref)
+	d, kind, err := c.ResolveKind(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	types := append(e.Policy.PredicateTypes(), also...)
 	v := NewVerifier(c, cfg)
-	// A manifest the registry lacks is decided as an image, on whatever
-	// evidence names its digest: denied for want of it, as before indexes.
-	plats, err := c.Platforms(ctx, d)
-	if err != nil && !errors.Is(err, oci.ErrNotFound) {
+	if kind != "" && !kind.IsIndex() {
+		// The tag's HEAD said it is an image: no request to ask again.
+		g, err := v.Gather(ctx, d, types)
+		if err != nil {
+			return nil, err
+		}
+		return Decide(ctx, e, g, ref, now)
+	}
+	// An index, or a digest of either kind: the digest's own evidence is
+	// needed either way, so it is gathered while the manifest says which.
+	var g *Gathered
+	var plats []oci.Platform
+	eg, ectx := errgroup.WithContext(ctx)
+	eg.Go(func() (err error) { g, err = v.Gather(ectx, d, types); return err })
+	eg.Go(func() error {
+		var err error
+		plats, err = c.Platforms(ectx, d)
+		// A manifest the registry lacks is decided as an image, on whatever
+		// evidence names its digest: denied for want of it, as before indexes.
+		if errors.Is(err, oci.ErrNotFound) {
+			return nil
+		}
+		return err
+	})
+	if err := eg.Wait(); err != nil {
 		return nil, err
 	}
 	if len(plats) > 0 {
-		return decideIndex(ctx, v, e, d, plats, types, ref, now)
-	}
-	g, err := v.Gather(ctx, d, types)
-	if err != nil {
-		return nil, err
+		return decideIndex(ctx, v, e, g, plats, types, ref, now)
 	}
 	return Decide(ctx, e, g, ref, now)
 }

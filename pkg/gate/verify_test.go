@@ -246,9 +246,9 @@ func TestFetchesOnlyWhatThePolicyUses(t *testing.T) {
 	h.verify(ref) // warm the client's transport: one ping per process
 	h.requests.Store(0)
 	d := h.verify(ref)
-	// 4: resolve the tag, fetch its manifest (an index is decided over its platforms), list (2).
-	if got := h.requests.Load(); got != 4+7 {
-		t.Errorf("verify made %d registry requests, want 4 + the 7 bundles the policy needs", got)
+	// 3: resolve the tag (whose answer also says it is no index), list (2).
+	if got := h.requests.Load(); got != 3+7 {
+		t.Errorf("verify made %d registry requests, want 3 + the 7 bundles the policy needs", got)
 	}
 	if !d.Allowed || len(d.Evidence) != 7 {
 		t.Errorf("want blessed on the 7 needed attestations, got allowed=%v on %d", d.Allowed, len(d.Evidence))

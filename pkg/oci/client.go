@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Client talks to registries on behalf of one caller.
@@ -81,18 +82,26 @@ func (c *Client) ParseReference(ref string) (name.Reference, error) {
 
 // Resolve returns the digest ref names, asking the registry only when ref is a tag.
 func (c *Client) Resolve(ctx context.Context, ref string) (name.Digest, error) {
+	d, _, err := c.ResolveKind(ctx, ref)
+	return d, err
+}
+
+// ResolveKind is Resolve that also returns the media type of the manifest
+// the tag names, which the same request tells; for a digest, which needs no
+// request, the media type is "" (unknown).
+func (c *Client) ResolveKind(ctx context.Context, ref string) (name.Digest, types.MediaType, error) {
 	r, err := c.ParseReference(ref)
 	if err != nil {
-		return name.Digest{}, err
+		return name.Digest{}, "", err
 	}
 	if d, ok := r.(name.Digest); ok {
-		return d, nil
+		return d, "", nil
 	}
 	desc, err := remote.Head(r, c.remote(ctx)...)
 	if err != nil {
-		return name.Digest{}, fmt.Errorf("resolving %s: %w", ref, classify(err))
+		return name.Digest{}, "", fmt.Errorf("resolving %s: %w", ref, classify(err))
 	}
-	return r.Context().Digest(desc.Digest.String()), nil
+	return r.Context().Digest(desc.Digest.String()), desc.MediaType, nil
 }
 
 // Errors callers branch on. Each wraps the underlying error, whose message
