@@ -20,6 +20,7 @@ e2e:
 	scripts/e2e-registry.sh
 	scripts/e2e-pipelines.sh
 	scripts/e2e-kube.sh
+	scripts/e2e-browser.sh
 
 build:
 	$(GO) build -o bin/gate ./cmd/gate
