@@ -35,27 +35,17 @@ import (
 //     fixed root path) is a kubeconfig with the chart's service account's token.
 // Not simulated: readOnlyRootFilesystem, resource limits, probes' timing.
 
-// gateImageLayout names an OCI image layout (make image's, under dist/) whose gate binary the
-// replicas run instead of one built from this tree.
+// gateImageLayout names an OCI image layout (make image's; scripts/e2e-kube.sh always builds
+// one) whose image replicas run, laid out by image_test.go, instead of gate built from this tree.
 const gateImageLayout = "GATE_IMAGE_LAYOUT"
 
-// gateBinary returns the gate executable replicas run.
-func gateBinary(t *testing.T, dir string) string {
+// gateImage returns what replicas run.
+func gateImage(t *testing.T, dir string) *podImage {
 	t.Helper()
-	bin := filepath.Join(dir, "gate")
-	if layout := os.Getenv(gateImageLayout); layout != "" {
-		// HOOK (issue 9 item 6): take the entrypoint from the image's layers, for the platform
-		// of this machine, and run it as the image's user. To be wired once `make image`
-		// lands: layout.ImageIndexFromPath(layout) → the linux/GOARCH image → its config's
-		// Entrypoint → that file out of mutate.Extract(image), written to bin with mode 0755.
-		t.Fatalf("%s=%s: running the image's binary is not wired yet (see gateBinary)", gateImageLayout, layout)
+	if layoutDir := os.Getenv(gateImageLayout); layoutDir != "" {
+		return loadImage(t, layoutDir, dir)
 	}
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gate")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building gate: %v\n%s", err, out)
-	}
-	return bin
+	return builtImage(t, dir)
 }
 
 // replica is one running "Pod" of the Deployment.
@@ -71,7 +61,8 @@ type replica struct {
 type podRunner struct {
 	c         *cluster
 	admin     kubernetes.Interface
-	bin       string
+	img       *podImage
+	bin       string // the image's entrypoint program, for running gate's other verbs
 	dir       string // everything lives here, readable by the Pod's user
 	namespace string
 	token     string // the service account's, for the in-cluster config stand-in
@@ -85,7 +76,8 @@ func newPodRunner(t *testing.T, c *cluster, namespace, token string) *podRunner 
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
-	return &podRunner{c: c, admin: c.client(t, adminToken, nil), bin: gateBinary(t, dir), dir: dir, namespace: namespace, token: token}
+	img := gateImage(t, dir)
+	return &podRunner{c: c, admin: c.client(t, adminToken, nil), img: img, bin: img.exe, dir: dir, namespace: namespace, token: token}
 }
 
 // deployment reads the Deployment as the API server stores it.
@@ -110,8 +102,10 @@ func deploymentFrom(t *testing.T, o *unstructured.Unstructured) *appsv1.Deployme
 
 // container is what a kubelet would run for one Pod of a Deployment.
 type container struct {
-	args []string // the Deployment's, paths moved under the Pod's root, addresses given
-	env  []string // the Deployment's and nothing else
+	argv []string // the image's entrypoint and cmd as the Deployment's command and args override them
+	args []string // argv's arguments: paths moved under the Pod's root, addresses given
+	env  []string // the image's, under the Deployment's, and nothing else
+	dir  string   // the image's working directory
 	cred *syscall.Credential
 }
 
@@ -123,9 +117,6 @@ func (r *podRunner) prepare(t *testing.T, d *appsv1.Deployment, rep *replica) *c
 		t.Fatalf("the Deployment has %d containers, want 1", len(spec.Containers))
 	}
 	ctr := spec.Containers[0]
-	if len(ctr.Command) != 0 {
-		t.Fatalf("the Deployment overrides the image's entrypoint with %v", ctr.Command)
-	}
 	var mountPaths []string
 	for _, m := range ctr.VolumeMounts {
 		i := slices.IndexFunc(spec.Volumes, func(v corev1.Volume) bool { return v.Name == m.Name })
@@ -144,8 +135,19 @@ func (r *podRunner) prepare(t *testing.T, d *appsv1.Deployment, rep *replica) *c
 		}
 		return s
 	}
-	c := &container{}
-	for _, a := range ctr.Args {
+	// As a kubelet does: command replaces the image's Entrypoint, and args its Cmd.
+	entry, args := r.img.entrypoint, r.img.cmd
+	if len(ctr.Command) > 0 {
+		if r.img.root == "" {
+			t.Fatalf("the Deployment overrides the entrypoint with %v, which only an image can resolve", ctr.Command)
+		}
+		entry, args = append([]string{r.img.inImage(ctr.Command[0])}, ctr.Command[1:]...), nil
+	}
+	if len(ctr.Args) > 0 {
+		args = ctr.Args
+	}
+	c := &container{dir: r.img.workDir}
+	for _, a := range args {
 		switch {
 		case strings.HasPrefix(a, "--addr="):
 			a = "--addr=" + rep.addr
@@ -155,15 +157,33 @@ func (r *podRunner) prepare(t *testing.T, d *appsv1.Deployment, rep *replica) *c
 		c.args = append(c.args, remap(a))
 	}
 	c.args = append(c.args, "--kubeconfig="+r.kubeconfig(t))
+	c.argv = append(slices.Clone(entry), c.args...)
+	// The image's env, each name the Deployment sets replaced by the Deployment's value.
+	set := map[string]bool{}
+	for _, e := range ctr.Env {
+		set[e.Name] = true
+	}
+	for _, e := range r.img.env {
+		if k, _, _ := strings.Cut(e, "="); !set[k] {
+			c.env = append(c.env, e)
+		}
+	}
 	for _, e := range ctr.Env {
 		c.env = append(c.env, e.Name+"="+remap(r.envValue(t, e, rep.name)))
 	}
-	if psc := spec.SecurityContext; psc != nil && psc.RunAsUser != nil && os.Getuid() == 0 {
-		gid := uint32(*psc.RunAsUser)
-		if psc.RunAsGroup != nil {
-			gid = uint32(*psc.RunAsGroup)
+	// The user: the container's securityContext, else the Pod's, else the image's (as root only).
+	uid, gid := r.img.uid, r.img.gid
+	if psc := spec.SecurityContext; psc != nil && psc.RunAsUser != nil {
+		uid, gid = psc.RunAsUser, psc.RunAsGroup
+	}
+	if sc := ctr.SecurityContext; sc != nil && sc.RunAsUser != nil {
+		uid, gid = sc.RunAsUser, sc.RunAsGroup
+	}
+	if uid != nil && os.Getuid() == 0 {
+		if gid == nil {
+			gid = uid
 		}
-		c.cred = &syscall.Credential{Uid: uint32(*psc.RunAsUser), Gid: gid}
+		c.cred = &syscall.Credential{Uid: uint32(*uid), Gid: uint32(*gid)}
 	}
 	return c
 }
@@ -181,7 +201,7 @@ func (r *podRunner) newReplica(t *testing.T, d *appsv1.Deployment) *replica {
 // exactly the Pod's environment and files.
 func (c *container) command(bin string, args ...string) *exec.Cmd {
 	cmd := exec.Command(bin, args...)
-	cmd.Env, cmd.Dir = c.env, "/"
+	cmd.Env, cmd.Dir = c.env, c.dir
 	if c.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: c.cred}
 	}
@@ -209,7 +229,7 @@ func (r *podRunner) start(t *testing.T, d *appsv1.Deployment) *replica {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := ctr.command(r.bin, ctr.args...)
+	cmd := ctr.command(ctr.argv[0], ctr.argv[1:]...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("starting replica %s: %v", rep.name, err)
@@ -219,6 +239,7 @@ func (r *podRunner) start(t *testing.T, d *appsv1.Deployment) *replica {
 	rep.cmd, rep.done = cmd, done
 	t.Cleanup(func() { stop(cmd, done) })
 	r.waitReady(t, rep)
+	r.ranImage(t, rep)
 	return rep
 }
 
@@ -240,6 +261,23 @@ func (r *podRunner) waitReady(t *testing.T, rep *replica) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	t.Fatalf("replica %s is not ready after 30 s:\n%s", rep.name, tail(r.log(rep), 30))
+}
+
+// ranImage checks the replica's process runs the image's entrypoint file (whose bytes
+// loadImage compared with its layer's), not some other gate.
+func (r *podRunner) ranImage(t *testing.T, rep *replica) {
+	t.Helper()
+	running, err := os.Stat(fmt.Sprintf("/proc/%d/exe", rep.cmd.Process.Pid))
+	if err != nil {
+		t.Fatalf("replica %s: %v", rep.name, err)
+	}
+	want, err := os.Stat(r.img.exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !os.SameFile(running, want) {
+		t.Fatalf("replica %s runs %v, not the image's entrypoint %s", rep.name, running, r.img.exe)
+	}
 }
 
 func (r *podRunner) log(rep *replica) string {
