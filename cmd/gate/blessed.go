@@ -27,6 +27,9 @@ func newBlessed() *cobra.Command {
 		Long: `blessed lists the digests of REPO (those a tag names) blessed in the
 environment, newest build first. --latest prints the newest alone as REPO@DIGEST,
 for scripts; --before DIGEST the newest blessed one built before DIGEST.
+While the environment is frozen only the digests blessed there before the freeze
+are listed (marked rollback target; the freeze is said on stderr): --latest then
+prints the newest of them, the one a rollback would go to.
 Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide.`,
 		Example: `  kubectl set image deploy/shop shop=$(gate blessed reg.example/shop --env production --latest)
   gate blessed reg.example/shop --env production --before sha256:…`,
@@ -69,8 +72,17 @@ Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide
 				}
 				rows = []release.Row{row}
 			}
+			frozen, isFrozen := t.Frozen(e.Name)
 			if len(rows) == 0 {
-				return blessedAnswer(cmd, fmt.Errorf("%w in %s among the %d digests tagged in %s", release.ErrNoneBlessed, e.Name, len(t.Rows), t.Repository))
+				err := fmt.Errorf("%w in %s among the %d digests tagged in %s", release.ErrNoneBlessed, e.Name, len(t.Rows), t.Repository)
+				if isFrozen {
+					err = fmt.Errorf("%w (%s: only a digest blessed there before the freeze counts)", err, frozen.Description)
+				}
+				return blessedAnswer(cmd, err)
+			}
+			if isFrozen {
+				// On stderr, after the answer: --latest's standard output stays one reference.
+				defer fmt.Fprintf(cmd.ErrOrStderr(), "gate: %s; only rollbacks are admitted there: these digests were blessed before the freeze\n", frozen.Description)
 			}
 			if latest {
 				rows = rows[:1]
@@ -86,7 +98,7 @@ Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide
 					fmt.Fprintln(out, r.Reference)
 					continue
 				}
-				fmt.Fprintf(out, "%s\t%s\t%s\n", r.Reference, builtAt(r), tagList(r))
+				fmt.Fprintf(out, "%s\t%s\t%s%s\n", r.Reference, builtAt(r), tagList(r), rollbackMark(r, e.Name))
 			}
 			return nil
 		},
@@ -123,4 +135,12 @@ func tagList(r release.Row) string {
 		return "(untagged)"
 	}
 	return strings.Join(r.Tags, ",")
+}
+
+// rollbackMark marks a row blessed in env only because it was blessed there before env's freeze.
+func rollbackMark(r release.Row, env string) string {
+	if v, ok := r.Verdict(env); ok && v.Rollback {
+		return "\trollback target"
+	}
+	return ""
 }

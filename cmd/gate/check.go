@@ -54,7 +54,12 @@ given with --guarded are taken as guarded; kube-system never is.`,
 			if err := wh.CheckAgainst(cfg); err != nil {
 				return err
 			}
-			checker, err := admit.NewChecker(cfg)
+			// A freeze is honoured as the webhook honours it: new digests refused, rollbacks noted.
+			opts, err := freezeOption(c, cfg)
+			if err != nil {
+				return err
+			}
+			checker, err := admit.NewChecker(cfg, opts...)
 			if err != nil {
 				return err
 			}

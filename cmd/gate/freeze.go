@@ -3,12 +3,13 @@ package main
 import (
 	"context"
 	"fmt"
-	"github.com/gatehq/gate/pkg/gate"
-	"github.com/gatehq/gate/pkg/oci"
 	"time"
 
+	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/freeze"
+	"github.com/gatehq/gate/pkg/gate"
+	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/sign"
 	"github.com/spf13/cobra"
 )
@@ -93,4 +94,21 @@ func judgeFreeze(ctx context.Context, c *oci.Client, cfg *config.Config, d *gate
 		return nil, err
 	}
 	return g.Judge(ctx, d)
+}
+
+// checkRunTTL is how long gate check reuses an environment's freeze state: one read per
+// environment for a whole run, so every image of a run is judged against the same freeze.
+const checkRunTTL = time.Hour
+
+// freezeOption has a checker judge its decisions against their environments' freezes, as the
+// webhook's does (admit.WithFreeze, pkg/freeze's Guard); none when cfg has no freeze section.
+func freezeOption(c *oci.Client, cfg *config.Config) ([]admit.Option, error) {
+	if cfg.Freeze == nil {
+		return nil, nil
+	}
+	g, err := freeze.NewGuard(c, cfg, checkRunTTL, nil)
+	if err != nil {
+		return nil, err
+	}
+	return []admit.Option{admit.WithFreeze(g)}, nil
 }

@@ -26,6 +26,9 @@ REPO@DIGEST names), verifies its evidence as gate verify does, and shows, newest
 build first (by its verified provenance; digests without one come last): per
 environment BLESSED, or each missing gate with its reason and the command that
 would close it; and each verified GO or NOGO with who, when, why and its expiry.
+A frozen environment is shown above the table (who, since, until, why); while it
+is frozen only digests blessed there before the freeze are BLESSED, marked
+rollback target, as gate verify would say.
 Exit 0 when the table was read, 2 when it could not be.`,
 		Example: `  gate status reg.example/shop --env production --env staging
   gate status reg.example/shop:1.4 --output json`,

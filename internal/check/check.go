@@ -98,6 +98,9 @@ func Decide(ctx context.Context, objs []Object, o Options) ([]Finding, error) {
 			f.Explanation = r.Explain()
 			if r.Allowed() {
 				f.Explanation = "image " + r.Image + " is blessed for " + f.Environment
+				if n := r.FreezeNote(); n != "" {
+					f.Explanation += " (" + strings.TrimPrefix(n, "gate: "+r.Image+": ") + ")"
+				}
 			}
 			out = append(out, f)
 		}

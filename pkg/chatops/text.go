@@ -28,6 +28,9 @@ func short(d string) string {
 func statusText(t *release.Table) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "*%s*, newest build first:\n", escape(t.Repository))
+	for _, f := range t.Freezes {
+		fmt.Fprintf(&b, ":snowflake: *%s*; only rollbacks are admitted there.\n", escape(f.Description))
+	}
 	if len(t.Rows) == 0 {
 		b.WriteString("no tag names an image here.\n")
 	}
@@ -35,7 +38,11 @@ func statusText(t *release.Table) string {
 		fmt.Fprintf(&b, "• `%s` %s\n", short(r.Digest), escape(strings.Join(r.Tags, ", ")))
 		for _, v := range r.Verdicts {
 			if v.Blessed {
-				fmt.Fprintf(&b, "    %s: *BLESSED*\n", escape(v.Environment))
+				mark := ""
+				if v.Rollback {
+					mark = " (rollback target: blessed before the freeze)"
+				}
+				fmt.Fprintf(&b, "    %s: *BLESSED*%s\n", escape(v.Environment), mark)
 				continue
 			}
 			var gaps []string
@@ -54,10 +61,15 @@ func statusText(t *release.Table) string {
 // blessedText lists the rollback targets.
 func blessedText(t *release.Table, env string) string {
 	rows := release.Blessed(t, env)
+	frozen := ""
+	if f, ok := t.Frozen(env); ok {
+		frozen = fmt.Sprintf(":snowflake: *%s*; only the digests blessed before the freeze are listed.\n", escape(f.Description))
+	}
 	if len(rows) == 0 {
-		return fmt.Sprintf("Nothing tagged in %s is blessed in %s: `gate status %s` shows what each digest lacks.", escape(t.Repository), escape(env), escape(t.Repository))
+		return frozen + fmt.Sprintf("Nothing tagged in %s is blessed in %s: `gate status %s` shows what each digest lacks.", escape(t.Repository), escape(env), escape(t.Repository))
 	}
 	var b strings.Builder
+	b.WriteString(frozen)
 	fmt.Fprintf(&b, "Blessed in %s, newest first (the rollback targets):\n", escape(env))
 	for _, r := range rows {
 		fmt.Fprintf(&b, "• `%s` %s\n", escape(r.Reference), escape(strings.Join(r.Tags, ", ")))

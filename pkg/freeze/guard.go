@@ -68,10 +68,20 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 	if st.Frozen && !st.Until.IsZero() && !g.now().Before(st.Until) {
 		st = &State{Environment: st.Environment} // expired while cached
 	}
-	if !st.Frozen {
+	return Apply(ctx, g.cfg, st, d)
+}
+
+// Apply returns d as it stands under st, its environment's freeze state as read by Read: the
+// judgement Guard.Judge makes once it has the state, for callers that read the state themselves
+// (the release table reads it once for all its digests). d itself is never modified.
+func Apply(ctx context.Context, cfg *config.Config, st *State, d *gate.Decision) (*gate.Decision, error) {
+	if st == nil || !st.Frozen || !d.Allowed {
 		return d, nil
 	}
-	e, err := g.cfg.Environment(d.Environment)
+	if st.Environment != d.Environment {
+		return nil, fmt.Errorf("the freeze state of %s applied to a decision in %s (a bug in gate)", st.Environment, d.Environment)
+	}
+	e, err := cfg.Environment(d.Environment)
 	if err != nil {
 		return nil, err
 	}
@@ -81,7 +91,7 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 	}
 	out := *d
 	if ok {
-		out.Gates = append([]policy.Gate{{Name: GateName, Passed: true, Reason: "admitted as a rollback, blessed here before the freeze: " + st.Describe()}}, d.Gates...)
+		out.Gates = append([]policy.Gate{{Name: GateName, Passed: true, Reason: RollbackReason + st.Describe()}}, d.Gates...)
 		return &out, nil
 	}
 	out.Allowed = false
@@ -92,6 +102,9 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 		st.Environment, st.By.Role, st.Since.UTC().Format(timeLayout), st.Environment, st.Reason, why, st.Environment)}}, slices.Clone(d.Gates)...)
 	return &out, nil
 }
+
+// RollbackReason begins the reason of the passed freeze gate of a rollback admitted while frozen.
+const RollbackReason = "admitted as a rollback, blessed here before the freeze: "
 
 // Describe says who froze the environment, since when, why, and until when.
 func (s *State) Describe() string {

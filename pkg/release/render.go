@@ -17,6 +17,14 @@ const timeFormat = "2006-01-02 15:04 UTC"
 // and the command that would close it, then the votes.
 func WriteText(w io.Writer, t *Table) error {
 	fmt.Fprintf(w, "%s: %d digests, newest build first; environments %s\n", t.Repository, len(t.Rows), strings.Join(t.Environments, ", "))
+	for _, f := range t.Freezes {
+		until := "until gate unfreeze"
+		if !f.Until.IsZero() {
+			until = "until " + when(f.Until, "")
+		}
+		fmt.Fprintf(w, "  FROZEN %s by %s (%s) since %s, %s: %q\n", f.Environment, f.Role, f.Signer, when(f.Since, "?"), until, f.Reason)
+		fmt.Fprintf(w, "         only rollbacks are admitted there: the digests marked rollback target (blessed before the freeze)\n")
+	}
 	if len(t.Rows) == 0 {
 		fmt.Fprintf(w, "  no tag names an image here: push one, or check the repository's name\n")
 	}
@@ -36,6 +44,10 @@ func writeRow(w io.Writer, r Row) error {
 	fmt.Fprintf(w, "\n%s\n  tags   %s\n  built  %s\n", r.Reference, tags, when(r.Built, "unknown (no verified provenance)"))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, v := range r.Verdicts {
+		if v.Blessed && v.Rollback {
+			fmt.Fprintf(tw, "  %s\tBLESSED\trollback target: blessed before the freeze\n", v.Environment)
+			continue
+		}
 		if v.Blessed {
 			fmt.Fprintf(tw, "  %s\tBLESSED\t\n", v.Environment)
 			continue

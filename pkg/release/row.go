@@ -46,7 +46,7 @@ func fill(row *Row, g *gathered, now time.Time) {
 		return a.At.Compare(b.At)
 	})
 	for _, d := range g.decisions {
-		v := Verdict{Environment: d.Environment, PolicyVersion: d.PolicyVersion, Blessed: d.Allowed, Gates: d.Gates, Missing: []Gap{}}
+		v := Verdict{Environment: d.Environment, PolicyVersion: d.PolicyVersion, Blessed: d.Allowed, Rollback: rollback(d), Gates: d.Gates, Missing: []Gap{}}
 		shown := map[string]bool{} // sre's GO closes both approval/sre and sre's NOGO: say it once
 		for _, gt := range d.Gates {
 			if gt.Passed {

@@ -38,7 +38,9 @@ type Table struct {
 	Repository   string    `json:"repository"`
 	Environments []string  `json:"environments"`
 	Time         time.Time `json:"time"`
-	Rows         []Row     `json:"rows"`
+	// Freezes are the environments frozen as the table was read (none: an empty list).
+	Freezes []Freeze `json:"freezes"`
+	Rows    []Row    `json:"rows"`
 }
 
 // Row is one digest: its tags, when it was built, its verdict in each
@@ -59,10 +61,13 @@ type Row struct {
 
 // Verdict is a digest's decision in one environment.
 type Verdict struct {
-	Environment   string        `json:"environment"`
-	PolicyVersion string        `json:"policyVersion"`
-	Blessed       bool          `json:"blessed"`
-	Gates         []policy.Gate `json:"gates"`
+	Environment   string `json:"environment"`
+	PolicyVersion string `json:"policyVersion"`
+	Blessed       bool   `json:"blessed"`
+	// Rollback says the environment is frozen and the digest is blessed because it was blessed
+	// there before the freeze: a rollback target, admitted while new digests are refused.
+	Rollback bool          `json:"rollback,omitempty"`
+	Gates    []policy.Gate `json:"gates"`
 	// Missing are the gates that failed, each with what would close it.
 	Missing []Gap `json:"missing"`
 }
@@ -99,12 +104,16 @@ func Build(ctx context.Context, c *oci.Client, cfg *config.Config, ref string, n
 	if err != nil {
 		return nil, err
 	}
+	states, frozen, err := readFreezes(ctx, c, cfg, envs, now)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range opts.Include {
 		if _, ok := tags[d.DigestStr()]; !ok {
 			tags[d.DigestStr()] = nil
 		}
 	}
-	t := &Table{Repository: repo.Name(), Time: now.UTC(), Rows: make([]Row, 0, len(tags))}
+	t := &Table{Repository: repo.Name(), Time: now.UTC(), Freezes: frozen, Rows: make([]Row, 0, len(tags))}
 	for _, e := range envs {
 		t.Environments = append(t.Environments, e.Name)
 	}
@@ -118,6 +127,9 @@ func Build(ctx context.Context, c *oci.Client, cfg *config.Config, ref string, n
 			got, err := gather(gctx, c, cfg, repo.Digest(t.Rows[i].Digest), envs, now)
 			if err != nil {
 				return fmt.Errorf("reading the evidence of %s: %w", t.Rows[i].Reference, err)
+			}
+			if err := judgeFreezes(gctx, cfg, states, got.decisions); err != nil {
+				return err
 			}
 			fill(&t.Rows[i], got, now)
 			return nil
