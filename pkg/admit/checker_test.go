@@ -50,7 +50,7 @@ func TestCheck(t *testing.T) {
 		{"missing GO names the image, environment and failed gate", admittest.Production, noSRE,
 			false, []string{noSRE, "not blessed for production", "gate approval/sre failed", "; next: sre has not said GO: `gate approve IMAGE --key KEY --role sre --decision go"}},
 		{"the same image is blessed where its environment asks less", admittest.Staging, noSRE, true, nil},
-		{"NOGO is refused", admittest.Production, nogo, false, []string{nogo, "NOGO", "also failed: nogo"}},
+		{"NOGO is refused", admittest.Production, nogo, false, []string{nogo, "NOGO", "gate nogo failed", "also failed: approval/sre"}},
 		{"an image with no evidence lists the other failed gates", admittest.Production, f.Host + "/shop/none@sha256:" + strings.Repeat("a", 64),
 			false, []string{"gate tests/unit failed", "also failed: coverage, vulnerabilities"}},
 	}

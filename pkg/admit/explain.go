@@ -2,7 +2,10 @@ package admit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/gatehq/gate/pkg/policy"
 )
 
 // maxReason bounds one gate's reason in a message, so that a denial stays one or two lines of
@@ -21,7 +24,13 @@ func (r Result) Explain() string {
 	d := r.Decision
 	var failed []string
 	first := ""
-	for _, g := range d.Gates {
+	// A stakeholder's NOGO, when there is one, is what a person most needs to
+	// read: it leads, whatever order the policy gives its gates.
+	gates := slices.Clone(d.Gates)
+	slices.SortStableFunc(gates, func(a, b policy.Gate) int {
+		return boolRank(!a.Passed && a.Name == nogoGate) - boolRank(!b.Passed && b.Name == nogoGate)
+	})
+	for _, g := range gates {
 		if g.Passed {
 			continue
 		}
@@ -46,6 +55,16 @@ func (r Result) Explain() string {
 		msg += " (also failed: " + strings.Join(failed, ", ") + ")"
 	}
 	return msg
+}
+
+// nogoGate is the shipped policy's gate for a standing NOGO.
+const nogoGate = "nogo"
+
+func boolRank(b bool) int {
+	if b {
+		return -1
+	}
+	return 0
 }
 
 func oneLine(s string, limit int) string {

@@ -109,9 +109,12 @@ func Approve(ctx context.Context, c *oci.Client, s *sign.Signer, ref string, a A
 	if err != nil {
 		return nil, err
 	}
+	// Milliseconds, not seconds: a signer's latest decision is the one with
+	// the latest approvedAt, and a tie goes to NOGO, so a GO given in the
+	// same second as the NOGO it answers would not count.
 	p := attestations.Approval{
 		Decision: a.Decision, Role: a.Role, Reason: a.Reason,
-		ApprovedAt: now.UTC().Truncate(time.Second), Reviewed: ref, Waivers: a.Waivers,
+		ApprovedAt: now.UTC().Truncate(time.Millisecond), Reviewed: ref, Waivers: a.Waivers,
 		Checklist: a.Checklist,
 	}
 	if a.Expires > 0 {
