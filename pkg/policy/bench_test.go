@@ -188,3 +188,21 @@ func BenchmarkEvaluatePartialEval(b *testing.B) {
 	}
 	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
 }
+
+// BenchmarkEvaluateManyApprovals shows how a decision grows with approvals:
+// benchInput plus 30 more, three decisions from each of ten sre signers.
+func BenchmarkEvaluateManyApprovals(b *testing.B) {
+	in := benchInput(b)
+	for i := range 30 {
+		in.Evidence = append(in.Evidence, approval(b, fmt.Sprintf("sre%d@acme.com", i%10), "sre", attestations.DecisionGo, fmt.Sprintf("check %d", i)))
+	}
+	p, ctx := load(b, "production"), context.Background()
+	b.ReportAllocs()
+	start := cpuTime()
+	for b.Loop() {
+		if _, err := p.Evaluate(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(cpuTime()-start)/float64(b.N), "cpu-ns/op")
+}
