@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -40,7 +39,7 @@ Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}

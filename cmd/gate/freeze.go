@@ -47,7 +47,7 @@ func freezeCommand(frozen bool) *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}

@@ -11,7 +11,6 @@ import (
 	"os"
 
 	"github.com/gatehq/gate/pkg/chatops"
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/readiness"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/spf13/cobra"
@@ -60,7 +59,7 @@ command, carrying that token (compared in constant time).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, _, cancel := reg.client(context.Background())
 			cancel() // the page bounds each read itself, with --timeout
-			cfg, err := config.Load(cmd.Context(), cfgPath)
+			cfg, err := loadConfig(cmd.Context(), cfgPath)
 			if err != nil {
 				return err
 			}

@@ -10,9 +10,17 @@ import (
 
 func TestVerifyWithoutConfigSaysHowToGiveOne(t *testing.T) {
 	t.Chdir(t.TempDir())
-	code, out := run(t, "verify", "127.0.0.1:1/x:1")
-	if code != exitUndecided || !strings.Contains(out, "--config FILE or $GATE_CONFIG") {
-		t.Fatalf("exit %d, want 2 naming --config and $GATE_CONFIG:\n%s", code, out)
+	for _, args := range [][]string{
+		{"verify", "127.0.0.1:1/x:1"},
+		{"status", "127.0.0.1:1/x"},
+		{"blessed", "127.0.0.1:1/x"},
+		{"watch", "127.0.0.1:1/x", "--webhook-url", "http://127.0.0.1:1/hook"},
+		{"serve", "127.0.0.1:1/x"},
+	} {
+		code, out := run(t, args...)
+		if code != exitUndecided || !strings.Contains(out, "--config FILE or $GATE_CONFIG") {
+			t.Errorf("gate %s: exit %d, want 2 naming --config and $GATE_CONFIG:\n%s", strings.Join(args, " "), code, out)
+		}
 	}
 }
 

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/spf13/cobra"
 )
@@ -39,7 +38,7 @@ Exit 0 when the table was read, 2 when it could not be.`,
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := config.Load(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath)
 			if err != nil {
 				return err
 			}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/notify"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/spf13/cobra"
@@ -37,7 +36,7 @@ announces nothing: it is the baseline. What was announced is remembered in memor
 			}
 			c, _, cancel := reg.client(cmd.Context())
 			cancel() // each request is bounded by the registry transport's --timeout
-			cfg, err := config.Load(cmd.Context(), cfgPath)
+			cfg, err := loadConfig(cmd.Context(), cfgPath)
 			if err != nil {
 				return err
 			}
