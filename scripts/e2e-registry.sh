@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # e2e-registry.sh proves gate against the real programs its users run: it installs (or finds)
-# the cosign CLI v2.6 and v3, the CNCF distribution registry and the OPA CLI with
-# scripts/install-tools.sh, syft and vegeta with scripts/install-evidence-tools.sh, then runs the end-to-end tests in test/e2e, which start registries
+# the cosign CLI v2.6 and v3, the CNCF distribution registry, the OPA CLI, syft and vegeta with
+# scripts/install-tools.sh, then runs the end-to-end tests in test/e2e, which start registries
 # on loopback and run gate, cosign and the registries as separate processes. Extra arguments go
 # to `go test` (e.g. -run TestDockerConfigCredentials -v).
 #
@@ -11,7 +11,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools=$(scripts/install-tools.sh && scripts/install-evidence-tools.sh)
+tools=$(scripts/install-tools.sh)
 set -a
 eval "$tools"
 set +a

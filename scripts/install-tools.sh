@@ -10,7 +10,8 @@
 #   GATE_E2E=1 go test -run TestGateAttestationsPassCosignVerify ./test/e2e/
 #
 # Cold on a 2-core machine (REAL-COMPONENTS.md): cosign v2 ~5.5 min, cosign v3 ~4.5 min,
-# registry ~3 min, opa ~2 min. The registry with the referrers API is not installed here: it is
+# registry ~3 min, opa ~2 min; syft 24 min and vegeta 84 s at load ~35 (2026-11-29; syft and
+# vegeta have no replace directives, so they go-install cleanly). The registry with the referrers API is not installed here: it is
 # test/e2e/cmd/ociregistry, built with gate by the tests themselves.
 set -euo pipefail
 
@@ -18,6 +19,8 @@ COSIGN_V2_VERSION=v2.6.5
 COSIGN_V3_VERSION=v3.1.3
 REGISTRY_VERSION=v3.1.2 # github.com/distribution/distribution/v3: no referrers API
 OPA_VERSION=v1.22.2     # the OPA that go.mod pins, for the benchmark's `opa eval`
+SYFT_VERSION=v1.57.1    # github.com/anchore/syft: SBOMs for the SBOM gates' e2e
+VEGETA_VERSION=v12.13.0 # github.com/tsenart/vegeta/v12: load-test reports for the load-test gate's e2e
 
 TOOLS=${GATE_TOOLS:-$HOME/.cache/gate/tools}
 export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
@@ -50,3 +53,5 @@ install GATE_COSIGN_V2 "cosign-$COSIGN_V2_VERSION" cosign "github.com/sigstore/c
 install GATE_COSIGN_V3 "cosign-$COSIGN_V3_VERSION" cosign "github.com/sigstore/cosign/v3/cmd/cosign@$COSIGN_V3_VERSION"
 install GATE_REGISTRY "registry-$REGISTRY_VERSION" registry "github.com/distribution/distribution/v3/cmd/registry@$REGISTRY_VERSION"
 install GATE_OPA "opa-$OPA_VERSION" opa "github.com/open-policy-agent/opa@$OPA_VERSION"
+install GATE_SYFT "syft-$SYFT_VERSION" syft "github.com/anchore/syft/cmd/syft@$SYFT_VERSION"
+install GATE_VEGETA "vegeta-$VEGETA_VERSION" vegeta "github.com/tsenart/vegeta/v12@$VEGETA_VERSION"

@@ -12,7 +12,7 @@ import (
 	"github.com/gatehq/gate/attestations"
 )
 
-// Tool paths from scripts/install-evidence-tools.sh.
+// Tool paths from scripts/install-tools.sh.
 const (
 	envSyft   = "GATE_SYFT"
 	envVegeta = "GATE_VEGETA"

@@ -69,7 +69,7 @@ func tool(t *testing.T, env string) string {
 	requireE2E(t)
 	p := os.Getenv(env)
 	if p == "" {
-		t.Fatalf("%s is not set: run scripts/e2e-registry.sh, or `set -a; eval \"$(scripts/install-tools.sh; scripts/install-evidence-tools.sh)\"; set +a`", env)
+		t.Fatalf("%s is not set: run scripts/e2e-registry.sh, or `set -a; eval \"$(scripts/install-tools.sh)\"; set +a`", env)
 	}
 	if fi, err := os.Stat(p); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		t.Fatalf("%s=%s is not an executable (%v): run scripts/install-tools.sh", env, p, err)
