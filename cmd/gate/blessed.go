@@ -1,12 +1,12 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/release"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
@@ -39,7 +39,7 @@ Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := loadConfig(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env))
 			if err != nil {
 				return err
 			}
@@ -88,9 +88,7 @@ Exit 0 with an answer, 1 when no digest is blessed, 2 when gate could not decide
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(rows)
+				return writeJSON(out, rows)
 			}
 			for _, r := range rows {
 				if latest || before != "" {

@@ -47,7 +47,7 @@ func freezeCommand(frozen bool) *cobra.Command {
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := loadConfig(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(change.Environment))
 			if err != nil {
 				return err
 			}

@@ -1,10 +1,10 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
+	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/promote"
 	"github.com/spf13/cobra"
 )
@@ -33,18 +33,19 @@ credential helpers.`,
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			cfg, err := loadConfig(ctx, cfgPath)
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env))
 			if err != nil {
 				return err
 			}
 			r, err := promote.Promote(ctx, c, cfg, env, args[0], args[1], time.Now())
 			if err != nil {
+				if r != nil { // the copy at DST did not verify alike: show both sides' reasons
+					_ = promote.WriteText(cmd.ErrOrStderr(), r)
+				}
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				err = enc.Encode(r)
+				err = writeJSON(cmd.OutOrStdout(), r)
 			} else {
 				err = promote.WriteText(cmd.OutOrStdout(), r)
 			}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -47,9 +46,7 @@ Exit 0 when the table was read, 2 when it could not be.`,
 				return err
 			}
 			if output == "json" {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetIndent("", "  ")
-				return enc.Encode(t)
+				return writeJSON(cmd.OutOrStdout(), t)
 			}
 			return release.WriteText(cmd.OutOrStdout(), t)
 		},

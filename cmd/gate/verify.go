@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -76,9 +75,7 @@ func newVerify() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			if output == "json" {
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				err = enc.Encode(d)
+				err = writeJSON(out, d)
 			} else {
 				if err = gate.WriteText(out, d); err == nil {
 					_, err = io.WriteString(out, untrustedHint(d, cfgPath))

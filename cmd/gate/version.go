@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"github.com/gatehq/gate/internal/version"
@@ -20,9 +19,7 @@ func newVersion() *cobra.Command {
 			out := cmd.OutOrStdout()
 			switch output {
 			case "json":
-				enc := json.NewEncoder(out)
-				enc.SetIndent("", "  ")
-				return enc.Encode(i)
+				return writeJSON(out, i)
 			case "text":
 				_, err := fmt.Fprintf(out, "gate %s\n  commit:   %s (%s)\n  go:       %s\n  platform: %s\n", i.Version, i.Commit, i.Date, i.GoVersion, i.Platform)
 				return err

@@ -2,6 +2,7 @@ package check
 
 import (
 	"context"
+	"fmt"
 	"strings"
 
 	"github.com/gatehq/gate/admission"
@@ -62,7 +63,7 @@ func Decide(ctx context.Context, objs []Object, o Options) ([]Finding, error) {
 			continue
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s:%d: %s %s: %w", obj.File, obj.Line, obj.Kind, obj.Name, err)
 		}
 		ns := obj.Namespace
 		if ns == "" {
