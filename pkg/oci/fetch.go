@@ -93,7 +93,7 @@ func (c *Client) Locate(ctx context.Context, subject name.Digest, a Attestation,
 		return Located{Blob: v1.Descriptor{Digest: a.Blob, Size: a.Size}}, nil
 	}
 	// The listing's size is charged before the request, and refused if over
-	// the limit; a listing that understates it is charged the rest after.
+	// the limit; readManifest reads no more than it, and refuses another size.
 	if a.ManifestSize < 0 || a.ManifestSize > maxManifestSize {
 		return Located{}, unusable("attestation manifest %s is listed as %d bytes, over the limit of %d", a.Manifest, a.ManifestSize, maxManifestSize)
 	}
@@ -103,9 +103,6 @@ func (c *Client) Locate(ctx context.Context, subject name.Digest, a Attestation,
 	raw, err := c.readManifest(ctx, subject.Context(), a.Manifest, a.ManifestSize)
 	if err != nil {
 		return Located{}, err
-	}
-	if extra := int64(len(raw)) - a.ManifestSize; extra > 0 && !budget.take(extra) {
-		return Located{}, ErrOverBudget
 	}
 	l, err := bundleLayer(raw)
 	if err != nil {

@@ -75,12 +75,15 @@ var manifestAccept = strings.Join([]string{
 	string(types.OCIImageIndex), string(types.DockerManifestList),
 }, ",")
 
-// readManifest reads the manifest d names in repo, at most maxManifestSize
-// bytes, into one buffer of the size its listing declares (sizeHint), and
-// checks it against d. Unlike remote.Get, it does not parse what
+// readManifest reads the manifest d names in repo, which its listing
+// declares to be size bytes (at most maxManifestSize), and checks it against
+// d. It reads at most size+1 bytes: the read budget is charged the listed
+// size, so a listing that understates a manifest (a fallback index is
+// anyone's push) must not make gate read more than it was charged; a
+// manifest of another size is unusable. Unlike remote.Get, it does not parse what
 // it reads: a referrer manifest carrying its bundle is large, and the
 // caller parses it once, into only the fields it reads.
-func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Hash, sizeHint int64) ([]byte, error) {
+func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Hash, size int64) ([]byte, error) {
 	doing := fmt.Sprintf("fetching attestation manifest %s", d)
 	s, err := c.readSession(ctx, repo)
 	if err != nil {
@@ -94,13 +97,14 @@ func (c *Client) readManifest(ctx context.Context, repo name.Repository, d v1.Ha
 	if err := transport.CheckError(resp, http.StatusOK); err != nil {
 		return nil, fetchError(doing, err)
 	}
-	buf := bytes.NewBuffer(make([]byte, 0, min(max(sizeHint, 0), maxManifestSize)+bytes.MinRead))
-	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, maxManifestSize+1)); err != nil {
+	size = min(max(size, 0), maxManifestSize)
+	buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+	if _, err := buf.ReadFrom(io.LimitReader(resp.Body, size+1)); err != nil {
 		return nil, fetchError(doing, err)
 	}
 	raw := buf.Bytes()
-	if len(raw) > maxManifestSize {
-		return nil, unusable("attestation manifest %s is larger than %d bytes", d, maxManifestSize)
+	if int64(len(raw)) != size {
+		return nil, unusable("attestation manifest %s is not the %d bytes its listing declares", d, size)
 	}
 	if h, _, err := v1.SHA256(bytes.NewReader(raw)); err != nil || h != d {
 		return nil, unusable("the registry served, for attestation manifest %s, a manifest of digest %s", d, h)

@@ -49,10 +49,11 @@ func TestManifestReadIsCheckedAgainstItsDigest(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, _ := img.Digest()
+	size, _ := img.Size()
 	pings.Store(0)
 	c := NewClient()
 	for range 2 {
-		if _, err := c.readManifest(context.Background(), repo, h, 0); err != nil {
+		if _, err := c.readManifest(context.Background(), repo, h, size); err != nil {
 			t.Fatalf("reading the manifest as stored: %v", err)
 		}
 	}
@@ -61,8 +62,14 @@ func TestManifestReadIsCheckedAgainstItsDigest(t *testing.T) {
 	}
 	other := `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","layers":[]}`
 	swap.Store(&other)
-	_, err = c.readManifest(context.Background(), repo, h, 0)
+	_, err = c.readManifest(context.Background(), repo, h, int64(len(other)))
 	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), h.String()) {
 		t.Fatalf("got %v; want the swapped manifest refused as unusable, naming %s", err, h)
+	}
+	// A listing that understates the manifest is not read past what it says.
+	swap.Store(nil)
+	_, err = c.readManifest(context.Background(), repo, h, 1)
+	if !errors.Is(err, ErrUnusable) || !strings.Contains(err.Error(), "not the 1 bytes its listing declares") {
+		t.Fatalf("got %v; want a manifest larger than its listed size refused", err)
 	}
 }
