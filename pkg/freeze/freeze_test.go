@@ -1,11 +1,13 @@
 package freeze_test
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -16,6 +18,9 @@ import (
 	"github.com/gatehq/gate/pkg/freeze"
 	"github.com/gatehq/gate/pkg/sign"
 	"github.com/gatehq/gate/pkg/verify"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/sigstore/sigstore/pkg/signature"
 )
 
@@ -173,4 +178,48 @@ func TestUnreadableFreezeIsAnError(t *testing.T) {
 	if _, err := freeze.Read(context.Background(), f.Client, f.Config, prod, time.Now()); err == nil {
 		t.Fatal("a stopped registry read as not frozen")
 	}
+}
+
+// A referrer of the anchor that cannot be read (its bundle blob is missing) is one bad
+// statement: it is ignored with its reason, and the freeze signed beside it still holds.
+func TestUnusableStatementIsIgnoredAlone(t *testing.T) {
+	f := admittest.New(t)
+	f.WithFreeze(t)
+	now := time.Now()
+	set(t, f, "sre", freeze.Change{Frozen: true, Reason: "incident 4211"}, now)
+	a, err := freeze.Anchor(f.Client, f.Config, prod)
+	if err != nil {
+		t.Fatal(err)
+	}
+	subject, err := remote.Head(a.Digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := v1.Hash{Algorithm: "sha256", Hex: strings.Repeat("ab", 32)}
+	junk, _ := json.Marshal(map[string]any{
+		"schemaVersion": 2, "mediaType": types.OCIManifestSchema1,
+		"artifactType": "application/vnd.dev.sigstore.bundle.v0.3+json",
+		"config":       map[string]any{"mediaType": types.OCIEmptyJSON, "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "size": 2},
+		"layers":       []any{map[string]any{"mediaType": "application/vnd.dev.sigstore.bundle.v0.3+json", "digest": missing.String(), "size": 100}},
+		"subject":      map[string]any{"mediaType": subject.MediaType, "digest": subject.Digest.String(), "size": subject.Size},
+		"annotations":  map[string]string{"dev.sigstore.bundle.predicateType": attestations.FreezeType},
+	})
+	h, _, _ := v1.SHA256(bytes.NewReader(junk))
+	if err := remote.Put(a.Digest.Context().Digest(h.String()), rawManifest{junk}); err != nil {
+		t.Fatal(err)
+	}
+	st := read(t, f, now.Add(time.Minute))
+	if !st.Frozen || st.Reason != "incident 4211" {
+		t.Fatalf("a junk referrer changed the freeze: %+v", st)
+	}
+	if len(st.Ignored) != 1 || !strings.Contains(st.Ignored[0].Reason, missing.Hex[:12]) {
+		t.Fatalf("want the junk referrer ignored with its reason, got %+v", st.Ignored)
+	}
+}
+
+type rawManifest struct{ raw []byte }
+
+func (m rawManifest) RawManifest() ([]byte, error) { return m.raw, nil }
+func (m rawManifest) MediaType() (types.MediaType, error) {
+	return types.OCIManifestSchema1, nil
 }

@@ -18,6 +18,13 @@ import (
 // cluster reads the freeze repository a few times a minute, not once per Pod.
 const DefaultStateTTL = 10 * time.Second
 
+// stateReadTimeout bounds one read of a freeze state. The read is shared by
+// every review that waits on it (the cache merges them, on a context none of
+// them can cancel), so a registry that accepts the connection and never
+// answers must not hold an environment's reviews past their own deadlines
+// forever: the read fails, those reviews are refused, the next one reads anew.
+const stateReadTimeout = 10 * time.Second
+
 // timeLayout is how a freeze's times are shown: to the minute, in UTC, as people say them.
 const timeLayout = "2006-01-02 15:04 MST"
 
@@ -59,6 +66,8 @@ func (g *Guard) Judge(ctx context.Context, d *gate.Decision) (*gate.Decision, er
 		return d, nil
 	}
 	st, _, err := g.states.Do(ctx, d.Environment, func(ctx context.Context) (*State, time.Duration, error) {
+		ctx, cancel := context.WithTimeout(ctx, stateReadTimeout)
+		defer cancel()
 		st, err := Read(ctx, g.client, g.cfg, d.Environment, g.now())
 		return st, g.ttl, err
 	})

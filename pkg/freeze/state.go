@@ -85,19 +85,35 @@ func Read(ctx context.Context, c *oci.Client, cfg *config.Config, env string, no
 		return nil, fmt.Errorf("listing freeze statements of %s: %w", env, err)
 	}
 	raws := make([][]byte, len(all))
+	unusable := make([]error, len(all))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(fetchConcurrency)
 	for i, at := range all {
 		if at.Source != oci.Referrer || at.PredicateType != "" && at.PredicateType != attestations.FreezeType {
 			continue
 		}
-		g.Go(func() (err error) { raws[i], err = c.Fetch(gctx, a.Digest, at); return err })
+		g.Go(func() error {
+			raw, err := c.Fetch(gctx, a.Digest, at)
+			if errors.Is(err, oci.ErrUnusable) {
+				// A fault of this referrer alone (a missing or oversized blob, a
+				// malformed manifest): it is ignored with its reason, as gate verify
+				// rejects one bad attestation, rather than refusing every deploy.
+				unusable[i] = err
+				return nil
+			}
+			raws[i] = raw
+			return err
+		})
 	}
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("fetching freeze statements of %s: %w", env, err)
 	}
 	var newest *statement
 	for i, raw := range raws {
+		if unusable[i] != nil {
+			st.Ignored = append(st.Ignored, Ignored{Location: all[i].Manifest.String(), Reason: unusable[i].Error()})
+			continue
+		}
 		if raw == nil {
 			continue
 		}
