@@ -97,6 +97,9 @@ func validateVSA(raw []byte) error {
 	if err := protojson.Unmarshal(raw, &v); err != nil {
 		return err
 	}
+	if err := jsonNamesOnly(raw, &v); err != nil {
+		return err
+	}
 	switch {
 	case v.GetVerifier().GetId() == "":
 		return errors.New("field verifier.id: required")

@@ -35,3 +35,11 @@ func TestValidateRefusesAVSAMissingARequiredField(t *testing.T) {
 		t.Errorf("a complete VSA: %v", err)
 	}
 }
+
+// protojson reads resource_uri as resourceUri; the policy, like every JSON reader, would not.
+func TestValidateRefusesAVSAFieldByItsProtoName(t *testing.T) {
+	raw := []byte(`{"verifier":{"id":"https://v"},"resource_uri":"oci://r@sha256:00","policy":{"uri":"https://p"},"verificationResult":"PASSED","verifiedLevels":["X"]}`)
+	if err := attestations.Validate(attestations.VSAType, raw); err == nil || !strings.Contains(err.Error(), "resource_uri") {
+		t.Fatalf("got %v; want resource_uri refused by name", err)
+	}
+}

@@ -22,7 +22,7 @@ const (
 	AnnotationPredicateType = "dev.sigstore.bundle.predicateType"
 	AnnotationContent       = "dev.sigstore.bundle.content"
 	// AnnotationBundle names the bundle's blob. gate writes it for its
-	// earlier versions, which read it; gate no longer does (see FetchWithin).
+	// earlier versions, which read it; gate no longer does: it verifies the manifest's layer (see Locate).
 	AnnotationBundle  = "dev.gatehq.bundle.digest"
 	annotationCreated = "org.opencontainers.image.created"
 	// legacyPredicateType is the layer annotation of cosign's legacy .att layout.
