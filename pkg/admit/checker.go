@@ -215,9 +215,12 @@ func (c *Checker) Resolve(ctx context.Context, reg Registry, image string) (name
 	return d, explainTimeout(ctx, err)
 }
 
-// explainTimeout turns a caller's expired deadline into a reason a person reads.
+// explainTimeout turns an expired deadline into a reason a person reads:
+// the caller's, the check's own (set to the same length, so either may fire
+// first), or the registry client's, which pkg/oci reports as ErrTimeout. The
+// message must not depend on which of them won the race.
 func explainTimeout(ctx context.Context, err error) error {
-	if err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
+	if err != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, oci.ErrTimeout) || errors.Is(ctx.Err(), context.DeadlineExceeded)) {
 		return fmt.Errorf("no answer from the registry before the deadline: %w", err)
 	}
 	return err
