@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"time"
 
@@ -52,8 +53,13 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, err := readBody(w, r)
 	if err != nil {
 		code := http.StatusBadRequest
-		if errors.As(err, new(*http.MaxBytesError)) {
+		switch {
+		case errors.As(err, new(*http.MaxBytesError)):
 			code = http.StatusRequestEntityTooLarge
+		case errors.Is(err, errBusy):
+			w.Header().Set("Retry-After", "1")
+			http.Error(w, errBusy.Error(), http.StatusTooManyRequests)
+			return
 		}
 		http.Error(w, "reading admission review: "+err.Error(), code)
 		return
@@ -70,17 +76,41 @@ func (e *Endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	e.write(w, review, resp)
 }
 
-// readBody reads a review of at most MaxRequestBytes, into a buffer of the length the request
-// states when it does (the API server's do): no buffer grows to twice what it holds.
+// readBody reads a review of at most MaxRequestBytes. Its buffer grows as bytes arrive, to
+// at most the length the request states (the API server's do): a request that states 7 MiB
+// and sends nothing holds nothing.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	body := http.MaxBytesReader(w, r.Body, MaxRequestBytes)
-	if n := r.ContentLength; n >= 0 && n <= MaxRequestBytes {
-		buf := make([]byte, n)
-		_, err := io.ReadFull(body, buf)
-		return buf, err
+	// A body of unstated length may be read one byte past the limit, for the reader to say
+	// that it is too large.
+	limit := int64(MaxRequestBytes) + 1
+	if n := r.ContentLength; n >= 0 {
+		limit = n
 	}
-	return io.ReadAll(body)
+	buf := make([]byte, 0, min(limit, firstRead))
+	for {
+		if len(buf) == cap(buf) {
+			if int64(len(buf)) == limit {
+				return buf, nil // all that was stated has arrived
+			}
+			buf = slices.Grow(buf, int(min(int64(cap(buf)), limit-int64(len(buf)))))
+		}
+		n, err := body.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			if r.ContentLength >= 0 && int64(len(buf)) != r.ContentLength {
+				return nil, io.ErrUnexpectedEOF // fewer bytes than stated
+			}
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
 }
+
+// firstRead is the buffer a review is first read into: an ordinary Pod's review fits.
+const firstRead = 64 << 10
 
 // decide runs the handler under the deadline, turning a panic into a refusal.
 func (e *Endpoint) decide(r *http.Request, req *admissionv1.AdmissionRequest) (resp Response) {

@@ -1,6 +1,8 @@
 package admission
 
 import (
+	"errors"
+	"io"
 	"net/http"
 
 	"golang.org/x/sync/semaphore"
@@ -10,8 +12,9 @@ import (
 // can reach it cannot push it past its memory limit (an OOM-kill would refuse every Pod, with
 // failurePolicy: Fail). The chart limits the webhook to 512 MiB; idle it holds about 120 MiB
 // (compiled policies, the namespace informer, a full decision cache). A review of n bytes
-// costs about 3n while it is decided (the body, the objects copied out of it, their decoding),
-// and Go lets the heap grow to twice what is live before it collects (GOGC=100), so
+// costs about 3n while it is decided (the body, the objects copied out of it, their decoding;
+// while the body is read, its buffer and the one it grows from), and Go lets the heap grow to
+// twice what is live before it collects (GOGC=100), so
 //
 //	2 × (120 MiB + 3 × B) ≤ 512 MiB  ⇒  B ≤ 45 MiB.
 //
@@ -19,27 +22,54 @@ import (
 // (a Pod's review is about 10 KiB).
 const MaxBytesInFlight = 40 << 20
 
-// limitInFlight answers 429 at once to a request whose bytes would take the webhook past max
-// bytes in flight. A request that does not say its length counts as MaxRequestBytes; one
-// that says more is refused before a byte of it is read. The API server takes the 429 as the
+// errBusy is a body read refused because the webhook already holds MaxBytesInFlight.
+var errBusy = errors.New("gate's webhook holds as many reviews as its memory allows; retry in a moment")
+
+// limitInFlight charges each request the bytes of its body as they arrive, against max bytes
+// held at once, and gives them back when the request is answered. A body that would take the
+// webhook past max fails to read (errBusy, which the endpoint answers 429); one that says it
+// is larger than MaxRequestBytes is refused before a byte of it is read. Bytes are charged as
+// they arrive, not as declared: a client that sends the headers of a large review and then
+// nothing holds nothing, so stalled connections cannot fill the budget and turn every review
+// away (they are closed by the server's read timeout). The API server takes a 429 as the
 // webhook failing, which failurePolicy: Fail refuses: overload never admits.
 func limitInFlight(max int64, next http.Handler) http.Handler {
 	sem := semaphore.NewWeighted(max)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		n := r.ContentLength
-		if n > MaxRequestBytes {
+		if r.ContentLength > MaxRequestBytes {
 			http.Error(w, "admission review larger than gate's limit of 7 MiB", http.StatusRequestEntityTooLarge)
 			return
 		}
-		if n < 0 {
-			n = MaxRequestBytes
-		}
-		if !sem.TryAcquire(n) {
-			w.Header().Set("Retry-After", "1")
-			http.Error(w, "gate's webhook holds as many reviews as its memory allows; retry in a moment", http.StatusTooManyRequests)
-			return
-		}
-		defer sem.Release(n)
+		body := &chargedBody{ReadCloser: r.Body, sem: sem}
+		defer body.release()
+		r.Body = body
 		next.ServeHTTP(w, r)
 	})
+}
+
+// chargedBody acquires from sem each byte it reads, and holds them until release.
+type chargedBody struct {
+	io.ReadCloser
+	sem     *semaphore.Weighted
+	charged int64
+}
+
+func (b *chargedBody) Read(p []byte) (int, error) {
+	// Charge what arrived, not what was asked for: a read into 32 KiB that gets 10 bytes
+	// costs 10.
+	n, err := b.ReadCloser.Read(p)
+	if n > 0 {
+		if !b.sem.TryAcquire(int64(n)) {
+			return 0, errBusy
+		}
+		b.charged += int64(n)
+	}
+	return n, err
+}
+
+func (b *chargedBody) release() {
+	if b.charged > 0 {
+		b.sem.Release(b.charged)
+		b.charged = 0
+	}
 }
