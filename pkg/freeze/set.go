@@ -55,7 +55,8 @@ func Set(ctx context.Context, c *oci.Client, s *sign.Signer, cfg *config.Config,
 	if err := c.PutAnchor(ctx, a); err != nil {
 		return verify.Signer{}, err
 	}
-	if _, err := c.Push(ctx, a.Digest, bundle, attestations.FreezeType); err != nil {
+	// Annotated with the signed time, which Read relies on to read the newest statements first.
+	if _, err := c.PushAt(ctx, a.Digest, bundle, attestations.FreezeType, p.Since); err != nil {
 		return verify.Signer{}, fmt.Errorf("storing the freeze of %s: %w", change.Environment, err)
 	}
 	return ev.Signer, nil

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gatehq/gate/attestations"
@@ -22,6 +23,11 @@ const (
 	MaxClockSkew = 5 * time.Minute
 	// fetchConcurrency bounds parallel statement fetches, as gate's verify does.
 	fetchConcurrency = 8
+	// maxStatements and maxReadBytes bound what one Read reads, as gate verify's budget
+	// does: statements are a few KB, and the newest are read first, so an honest freeze
+	// repository needs a handful of reads, whatever its history.
+	maxStatements = oci.MaxAttestations
+	maxReadBytes  = 4 * oci.MaxAttestationSize
 )
 
 // AnchorType is the artifact type of an environment's anchor, the empty artifact whose
@@ -71,6 +77,16 @@ func Anchor(c *oci.Client, cfg *config.Config, env string) (*oci.Anchor, error) 
 
 // Read returns env's freeze state as of now. Without a freeze section nothing is frozen. A
 // registry fault is an error, never "not frozen": callers must then refuse.
+//
+// Statements pile up (every freeze and unfreeze adds one), and only the newest verified one
+// counts, so Read reads them newest first, by the time their writer annotates them with
+// (Set annotates the signed time), and stops where no unread one can be newer: an honest
+// statement's signed time is never after its annotation, so one annotated before the newest
+// verified statement was signed cannot outrank it. The annotation only orders the reading; a
+// false one costs reads, never the answer: what counts is the signed time. A statement without
+// the annotation could be anything and is read first. What is read is bounded (maxStatements,
+// maxReadBytes); past that, with statements that could be newer left unread, the state cannot
+// be known and Read says so.
 func Read(ctx context.Context, c *oci.Client, cfg *config.Config, env string, now time.Time) (*State, error) {
 	st := &State{Environment: env, Ignored: []Ignored{}}
 	if cfg.Freeze == nil {
@@ -80,50 +96,44 @@ func Read(ctx context.Context, c *oci.Client, cfg *config.Config, env string, no
 	if err != nil {
 		return nil, err
 	}
-	all, err := c.List(ctx, a.Digest)
+	listed, err := c.ListReferrers(ctx, a.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("listing freeze statements of %s: %w", env, err)
 	}
-	raws := make([][]byte, len(all))
-	unusable := make([]error, len(all))
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(fetchConcurrency)
-	for i, at := range all {
-		if at.Source != oci.Referrer || at.PredicateType != "" && at.PredicateType != attestations.FreezeType {
-			continue
-		}
-		g.Go(func() error {
-			raw, err := c.Fetch(gctx, a.Digest, at)
-			if errors.Is(err, oci.ErrUnusable) {
-				// A fault of this referrer alone (a missing or oversized blob, a
-				// malformed manifest): it is ignored with its reason, as gate verify
-				// rejects one bad attestation, rather than refusing every deploy.
-				unusable[i] = err
-				return nil
-			}
-			raws[i] = raw
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("fetching freeze statements of %s: %w", env, err)
-	}
+	todo := newestFirst(listed)
+	budget := oci.NewBudget(maxReadBytes)
 	var newest *statement
-	for i, raw := range raws {
-		if unusable[i] != nil {
-			st.Ignored = append(st.Ignored, Ignored{Location: all[i].Manifest.String(), Reason: unusable[i].Error()})
-			continue
+	for start := 0; start < len(todo); start += fetchConcurrency {
+		batch := todo[start:min(start+fetchConcurrency, len(todo))]
+		if newest != nil {
+			batch = mayBeNewer(batch, newest.Since)
+			if len(batch) == 0 {
+				break // sorted: nothing after can be newer either
+			}
 		}
-		if raw == nil {
-			continue
+		if start >= maxStatements {
+			return nil, fmt.Errorf("reading freeze statements of %s: more than %d to read before the newest is known; delete the referrers of %s that no freeze role signed (gate freeze status --env %s lists the ignored ones)", env, maxStatements, a.Digest, env)
 		}
-		s, err := verifyStatement(cfg, raw, a, env, now)
+		raws, unusable, err := fetch(ctx, c, a, batch, budget)
+		if errors.Is(err, oci.ErrOverBudget) {
+			return nil, fmt.Errorf("reading freeze statements of %s: over %d MiB of them to read before the newest is known; delete the referrers of %s that no freeze role signed (gate freeze status --env %s lists the ignored ones)", env, maxReadBytes>>20, a.Digest, env)
+		}
 		if err != nil {
-			st.Ignored = append(st.Ignored, Ignored{Location: all[i].Manifest.String(), Reason: err.Error()})
-			continue
+			return nil, fmt.Errorf("fetching freeze statements of %s: %w", env, err)
 		}
-		if newest == nil || s.Since.After(newest.Since) || s.Since.Equal(newest.Since) && s.Frozen {
-			newest = s // on a tie a freeze wins: fail closed
+		for i, raw := range raws {
+			if unusable[i] != nil {
+				st.Ignored = append(st.Ignored, Ignored{Location: batch[i].Manifest.String(), Reason: unusable[i].Error()})
+				continue
+			}
+			s, err := verifyStatement(cfg, raw, a, env, now)
+			if err != nil {
+				st.Ignored = append(st.Ignored, Ignored{Location: batch[i].Manifest.String(), Reason: err.Error()})
+				continue
+			}
+			if newest == nil || s.Since.After(newest.Since) || s.Since.Equal(newest.Since) && s.Frozen {
+				newest = s // on a tie a freeze wins: fail closed
+			}
 		}
 	}
 	if newest == nil {
@@ -135,6 +145,82 @@ func Read(ctx context.Context, c *oci.Client, cfg *config.Config, env string, no
 		st.Frozen, st.Expired = false, true
 	}
 	return st, nil
+}
+
+// newestFirst returns the listed referrers that may be freeze statements, those without a
+// readable creation time first, then the newest first.
+func newestFirst(listed []oci.Attestation) []oci.Attestation {
+	var todo []oci.Attestation
+	for _, at := range listed {
+		if at.PredicateType == "" || at.PredicateType == attestations.FreezeType {
+			todo = append(todo, at)
+		}
+	}
+	slices.SortStableFunc(todo, func(x, y oci.Attestation) int {
+		tx, okx := created(x)
+		ty, oky := created(y)
+		switch {
+		case !okx || !oky:
+			return boolOrder(okx, oky) // unknown first
+		default:
+			return ty.Compare(tx)
+		}
+	})
+	return todo
+}
+
+// mayBeNewer keeps the statements of batch that could have been signed at or after since.
+func mayBeNewer(batch []oci.Attestation, since time.Time) []oci.Attestation {
+	var out []oci.Attestation
+	for _, at := range batch {
+		if t, ok := created(at); !ok || !t.Before(since) {
+			out = append(out, at)
+		}
+	}
+	return out
+}
+
+// created is when at's writer says it wrote it, if it says so readably.
+func created(at oci.Attestation) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, at.Created)
+	return t, err == nil
+}
+
+// boolOrder orders false before true.
+func boolOrder(x, y bool) int {
+	switch {
+	case x == y:
+		return 0
+	case !x:
+		return -1
+	default:
+		return 1
+	}
+}
+
+// fetch reads batch in parallel, charging budget. A fault of one referrer alone (a missing
+// or oversized blob, a malformed manifest) is returned as its unusable error, to be ignored
+// with its reason, as gate verify rejects one bad attestation, rather than refusing every
+// deploy; a fault of the registry, or the budget running out, is the error.
+func fetch(ctx context.Context, c *oci.Client, a *oci.Anchor, batch []oci.Attestation, budget *oci.Budget) ([][]byte, []error, error) {
+	raws := make([][]byte, len(batch))
+	unusable := make([]error, len(batch))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, at := range batch {
+		g.Go(func() error {
+			l, err := c.Locate(gctx, a.Digest, at, budget)
+			if err == nil && l.Content == nil {
+				l.Content, err = c.ReadBlob(gctx, a.Digest, l.Blob, budget)
+			}
+			if errors.Is(err, oci.ErrUnusable) {
+				unusable[i] = err
+				return nil
+			}
+			raws[i] = l.Content
+			return err
+		})
+	}
+	return raws, unusable, g.Wait()
 }
 
 type statement struct {

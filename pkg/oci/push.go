@@ -62,6 +62,13 @@ type manifest struct {
 // registry has no referrers API, Push keeps the OCI fallback tag index
 // itself, so that no concurrent writer can lose its entry (see fallback.go).
 func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, predicateType string) (v1.Hash, error) {
+	return c.PushAt(ctx, subject, bundle, predicateType, time.Now())
+}
+
+// PushAt is Push, annotating the referrer as created at created: the time
+// signed inside the bundle, where readers rely on the annotation to read the
+// newest first (pkg/freeze).
+func (c *Client) PushAt(ctx context.Context, subject name.Digest, bundle []byte, predicateType string, created time.Time) (v1.Hash, error) {
 	opts := c.push(ctx)
 	sdesc, err := remote.Head(subject, c.remote(ctx)...)
 	if err != nil {
@@ -94,7 +101,7 @@ func (c *Client) Push(ctx context.Context, subject name.Digest, bundle []byte, p
 			AnnotationPredicateType: predicateType,
 			AnnotationContent:       "dsse-envelope",
 			AnnotationBundle:        descs[1].Digest.String(),
-			annotationCreated:       time.Now().UTC().Format(time.RFC3339Nano),
+			annotationCreated:       created.UTC().Format(time.RFC3339Nano),
 		},
 	})
 	if err != nil {
