@@ -112,11 +112,11 @@ func Read(ctx context.Context, c *oci.Client, cfg *config.Config, env string, no
 			}
 		}
 		if start >= maxStatements {
-			return nil, fmt.Errorf("reading freeze statements of %s: more than %d to read before the newest is known; delete the referrers of %s that no freeze role signed (gate freeze status --env %s lists the ignored ones)", env, maxStatements, a.Digest, env)
+			return nil, fmt.Errorf("reading freeze statements of %s: more than %d to read before the newest is known; delete the referrers of %s that no freeze role signed (`oras discover %s` lists them)", env, maxStatements, a.Digest, a.Digest)
 		}
 		raws, unusable, err := fetch(ctx, c, a, batch, budget)
 		if errors.Is(err, oci.ErrOverBudget) {
-			return nil, fmt.Errorf("reading freeze statements of %s: over %d MiB of them to read before the newest is known; delete the referrers of %s that no freeze role signed (gate freeze status --env %s lists the ignored ones)", env, maxReadBytes>>20, a.Digest, env)
+			return nil, fmt.Errorf("reading freeze statements of %s: over %d MiB of them to read before the newest is known; delete the referrers of %s that no freeze role signed (`oras discover %s` lists them)", env, maxReadBytes>>20, a.Digest, a.Digest)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("fetching freeze statements of %s: %w", env, err)
