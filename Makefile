@@ -1,14 +1,18 @@
 # gate's two commands for a new user are `make demo` and `make test`.
 GO ?= go
 
-.PHONY: demo test unit e2e build bench fuzz
+.PHONY: demo test tools unit e2e build bench fuzz
 
 demo:
 	$(GO) run ./cmd/gate demo
 
 # test is everything CI runs: the unit tests, then the end-to-end tests against
-# the real programs (installed and cached by the scripts on first use).
-test: unit e2e
+# the real programs (installed and cached by the scripts on first use: tools
+# builds them all side by side first, which a fresh machine needs most).
+test: tools unit e2e
+
+tools:
+	scripts/install-all.sh
 
 unit:
 	$(GO) vet ./...
