@@ -1,15 +1,14 @@
 package attestations_test
 
 import (
-	"reflect"
-	"time"
-
 	"encoding/json"
-	"google.golang.org/protobuf/encoding/protojson"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehq/gate/attestations"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func TestValidateRefusesAVSAMissingARequiredField(t *testing.T) {
