@@ -93,13 +93,26 @@ func digestSet(d string) (map[string]string, error) {
 // policy (uri or digest), verificationResult PASSED or FAILED, and
 // verifiedLevels; timeVerified and each input's uri and digest where given.
 func validateVSA(raw []byte) error {
-	var v vsav1.VerificationSummary
-	if err := protojson.Unmarshal(raw, &v); err != nil {
-		return err
+	_, err := parseVSA(raw)
+	return err
+}
+
+// parseVSA is validateVSA that returns the VSA it read.
+func parseVSA(raw []byte) (*vsav1.VerificationSummary, error) {
+	v := &vsav1.VerificationSummary{}
+	if err := protojson.Unmarshal(raw, v); err != nil {
+		return nil, err
 	}
-	if err := jsonNamesOnly(raw, &v); err != nil {
-		return err
+	if err := jsonNamesOnly(raw, v); err != nil {
+		return nil, err
 	}
+	if err := checkVSA(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func checkVSA(v *vsav1.VerificationSummary) error {
 	switch {
 	case v.GetVerifier().GetId() == "":
 		return errors.New("field verifier.id: required")
@@ -126,11 +139,8 @@ func validateVSA(raw []byte) error {
 // and a digest of one algorithm), since nobody could say which policy
 // version of which environment it passed.
 func ReadVSA(raw []byte) (Summary, error) {
-	if err := validateVSA(raw); err != nil {
-		return Summary{}, err
-	}
-	var v vsav1.VerificationSummary
-	if err := protojson.Unmarshal(raw, &v); err != nil {
+	v, err := parseVSA(raw)
+	if err != nil {
 		return Summary{}, err
 	}
 	if v.GetTimeVerified() == nil {
