@@ -159,13 +159,17 @@ func TestFastPathRefusals(t *testing.T) {
 			f.Bless(t, other)
 			f.PushVSA(t, verifier, f.Decide(t, admittest.Production, other), d)
 		}, "subject"},
+		{"a cosign legacy attestation (no push time) added after", func(t *testing.T, d name.Digest, dec *gate.Decision) {
+			f.PushVSA(t, verifier, passed(dec), d)
+			f.ApproveLegacy(t, d, "ci", "qa") // rejected: ci may not approve; denied either way
+		}, "at an unknown time"},
 		{"a newer FAILED VSA hides an older PASSED one", func(t *testing.T, d name.Digest, dec *gate.Decision) {
 			f.PushVSA(t, verifier, passed(dec), d)
 			f.PushVSA(t, verifier, dec, d)
 		}, "after or about when the VSA was signed"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
-			_, d, dec := notBlessed(t, f, strings.ReplaceAll(tc.desc, " ", "-"))
+			_, d, dec := notBlessed(t, f, tagOf(tc.desc))
 			tc.mint(t, d, dec)
 			var log strings.Builder
 			c := newChecker(t, f, admit.WithLogger(debugLogger(&log)))
@@ -206,6 +210,26 @@ func TestFastPathRefusesAVSAOlderThanANOGO(t *testing.T) {
 	}
 	if !strings.Contains(r.Explain(), "NOGO") {
 		t.Errorf("Explain() = %q, want the NOGO", r.Explain())
+	}
+}
+
+// A referrer pushed well before the VSA (more than the allowed clock skew) is not newer, even
+// when the VSA does not list it (the verification rejected it, or its policy did not read it).
+func TestFastPathTakesAVSANewerThanEveryReferrer(t *testing.T) {
+	f := admittest.New(t)
+	f.WithFastPath(t, time.Hour)
+	ref, d, dec := notBlessed(t, f, "older-junk")
+	a := gate.Approval{Role: "qa", Decision: attestations.DecisionNoGo, Reason: "not qa's key", Expires: time.Hour}
+	if _, err := gate.Approve(context.Background(), f.Client, f.Signer("ci"), ref, a, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(10 * time.Minute)
+	vsa := passed(dec)
+	vsa.Time = later.Add(-2 * time.Minute)
+	f.PushVSA(t, f.Signer(admittest.Verifier), vsa, d)
+	r := checkOne(t, newChecker(t, f, admit.WithClock(func() time.Time { return later })), f, admittest.Production, d.String())
+	if !r.Allowed() || r.Decision.Gates[0].Name != gate.VSAGate {
+		t.Fatalf("a referrer pushed 8 minutes before the VSA kept it from being taken: %s", r.Explain())
 	}
 }
 
@@ -265,4 +289,14 @@ func TestAFreezeOverrulesAFastPathDecision(t *testing.T) {
 
 func debugLogger(w *strings.Builder) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// tagOf makes a test's description an image tag.
+func tagOf(desc string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			return r
+		}
+		return '-'
+	}, desc)
 }
