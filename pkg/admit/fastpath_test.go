@@ -16,6 +16,11 @@ import (
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
 
 // notBlessed pushes an image whose full verification denies it in production (no GO from sre)
@@ -299,4 +304,56 @@ func tagOf(desc string) string {
 		}
 		return '-'
 	}, desc)
+}
+
+// pushIndex pushes a two-platform image index and returns its digest and its first platform's.
+func pushIndex(t *testing.T, f *admittest.Fixture, tag string) (index, platform name.Digest) {
+	t.Helper()
+	var adds []mutate.IndexAddendum
+	for _, arch := range []string{"amd64", "arm64"} {
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		adds = append(adds, mutate.IndexAddendum{Add: img, Descriptor: v1.Descriptor{Platform: &v1.Platform{OS: "linux", Architecture: arch}}})
+	}
+	idx := mutate.AppendManifests(empty.Index, adds...)
+	ref, err := name.NewTag(f.Host + "/shop/multi:" + tag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.WriteIndex(ref, idx); err != nil {
+		t.Fatal(err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := idx.Digest()
+	return ref.Context().Digest(d.String()), ref.Context().Digest(m.Manifests[0].Digest.String())
+}
+
+// A NOGO attached to one platform of an index denies the index: signed after the index's
+// VSA, it must force the full verification.
+func TestFastPathReadsTheReferrersOfAnIndexsPlatforms(t *testing.T) {
+	f := admittest.New(t)
+	f.WithFastPath(t, time.Hour)
+	index, amd64 := pushIndex(t, f, "1.0")
+	f.Bless(t, index.String())
+	dec := f.Decide(t, admittest.Production, index.String())
+	if !dec.Allowed {
+		t.Fatalf("the blessed index is not blessed: %+v", dec.Gates)
+	}
+	f.PushVSA(t, f.Signer(admittest.Verifier), dec, index)
+	if r := checkOne(t, newChecker(t, f), f, admittest.Production, index.String()); !r.Allowed() || r.Decision.Gates[0].Name != gate.VSAGate {
+		t.Fatalf("the index's VSA was not taken: %+v", r)
+	}
+	f.Approve(t, amd64.String(), "sre", attestations.DecisionNoGo)
+	r := checkOne(t, newChecker(t, f), f, admittest.Production, index.String())
+	if r.Allowed() {
+		t.Fatal("a NOGO on a platform, signed after the index's VSA, was not read: the index was admitted")
+	}
+	if !strings.Contains(r.Explain(), "NOGO") {
+		t.Errorf("Explain() = %q, want the NOGO", r.Explain())
+	}
 }
