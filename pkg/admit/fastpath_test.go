@@ -357,3 +357,31 @@ func TestFastPathReadsTheReferrersOfAnIndexsPlatforms(t *testing.T) {
 		t.Errorf("Explain() = %q, want the NOGO", r.Explain())
 	}
 }
+
+// Without a VSA among the referrers, the fast path reads the listing the full verification
+// reads, and costs no request.
+func TestFastPathCostsNoRequestWithoutAVSA(t *testing.T) {
+	f := admittest.New(t)
+	f.WithFastPath(t, time.Hour)
+	ref, d := f.Image(t, "shop/app", "no-vsa")
+	f.Bless(t, ref)
+	e, err := f.Config.Environment(admittest.Production)
+	if err != nil {
+		t.Fatal(err)
+	}
+	count := func() int64 {
+		before := f.Requests.Load()
+		if r := checkOne(t, newChecker(t, f), f, admittest.Production, d.String()); !r.Allowed() {
+			t.Fatalf("the blessed image: %s", r.Explain())
+		}
+		return f.Requests.Load() - before
+	}
+	with := count()
+	fast := e.FastPath
+	e.FastPath = nil
+	without := count()
+	e.FastPath = fast
+	if with != without {
+		t.Errorf("with a fast path and no VSA, %d registry requests; without a fast path, %d", with, without)
+	}
+}
