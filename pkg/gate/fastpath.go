@@ -136,6 +136,9 @@ func (v *Verifier) takeVSA(ctx context.Context, e *config.Environment, d name.Di
 	return nil, fp
 }
 
+// reverify says what makes a VSA that is not taken one that is.
+const reverify = "a new `gate verify IMAGE --env ENV --attest-vsa --key KEY` by a fastPath role would be taken"
+
 // errOtherEnvironment marks a VSA about another environment than the one deciding.
 var errOtherEnvironment = errors.New("about another environment")
 
@@ -172,11 +175,11 @@ func (v *Verifier) vsaFor(ctx context.Context, e *config.Environment, d name.Dig
 	case !s.Passed:
 		return nil, s, errors.New("FAILED: a VSA never denies, the full verification decides")
 	case s.PolicyVersion != e.Policy.Version():
-		return nil, s, fmt.Errorf("verified under policy %s, and %s applies %s now", s.PolicyVersion, e.Name, e.Policy.Version())
+		return nil, s, fmt.Errorf("verified under policy %s, and %s applies %s now: %s", s.PolicyVersion, e.Name, e.Policy.Version(), reverify)
 	case age < -vsaSkew:
 		return nil, s, fmt.Errorf("verified at %s, in the future (the verifier's clock is ahead by %s)", s.Time.UTC().Format(time.RFC3339), -age.Round(time.Second))
 	case age > e.FastPath.MaxAge:
-		return nil, s, fmt.Errorf("verified at %s, more than environments.%s.fastPath.maxAge (%s) ago", s.Time.UTC().Format(time.RFC3339), e.Name, e.FastPath.MaxAge)
+		return nil, s, fmt.Errorf("verified at %s, more than environments.%s.fastPath.maxAge (%s) ago: %s", s.Time.UTC().Format(time.RFC3339), e.Name, e.FastPath.MaxAge, reverify)
 	}
 	return ev, s, nil
 }
@@ -208,7 +211,7 @@ func (v *Verifier) newerReferrer(ctx context.Context, d name.Digest, all []oci.A
 			if t.IsZero() || t.After(since) {
 				kind := cmp.Or(r.PredicateType, "attestation of no annotated type")
 				at := cmp.Or(r.Created, "an unknown time")
-				return fmt.Errorf("referrer %s (%s) was pushed at %s, after or about when the VSA was signed (%s): it could be a NOGO, so the image is verified in full", location(r), kind, at, s.Time.UTC().Format(time.RFC3339))
+				return fmt.Errorf("referrer %s (%s) was pushed at %s, after or about when the VSA was signed (%s): it could be a NOGO, so the image is verified in full; %s", location(r), kind, at, s.Time.UTC().Format(time.RFC3339), reverify)
 			}
 		}
 		return nil
