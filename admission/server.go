@@ -88,7 +88,7 @@ func Run(ctx context.Context, o Options) error {
 		return fmt.Errorf("%s: %w", o.WebhookConfig, err)
 	}
 	opts := []admit.Option{admit.WithCacheSize(cfg.Cache.Size),
-		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline)}
+		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline), admit.WithLogger(o.Log)}
 	if cfg.Records != "" {
 		w, err := record.Open(cfg.Records)
 		if err != nil {

@@ -93,13 +93,26 @@ func digestSet(d string) (map[string]string, error) {
 // policy (uri or digest), verificationResult PASSED or FAILED, and
 // verifiedLevels; timeVerified and each input's uri and digest where given.
 func validateVSA(raw []byte) error {
-	var v vsav1.VerificationSummary
-	if err := protojson.Unmarshal(raw, &v); err != nil {
-		return err
+	_, err := parseVSA(raw)
+	return err
+}
+
+// parseVSA is validateVSA that returns the VSA it read.
+func parseVSA(raw []byte) (*vsav1.VerificationSummary, error) {
+	v := &vsav1.VerificationSummary{}
+	if err := protojson.Unmarshal(raw, v); err != nil {
+		return nil, err
 	}
-	if err := jsonNamesOnly(raw, &v); err != nil {
-		return err
+	if err := jsonNamesOnly(raw, v); err != nil {
+		return nil, err
 	}
+	if err := checkVSA(v); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+func checkVSA(v *vsav1.VerificationSummary) error {
 	switch {
 	case v.GetVerifier().GetId() == "":
 		return errors.New("field verifier.id: required")
@@ -118,4 +131,49 @@ func validateVSA(raw []byte) error {
 		}
 	}
 	return nil
+}
+
+// ReadVSA reads raw, a VSA v1 predicate, back into the Summary it says:
+// the inverse of VSA. It refuses one that does not validate, has no
+// timeVerified, or whose policy is not gate's (a uri naming an environment
+// and a digest of one algorithm), since nobody could say which policy
+// version of which environment it passed.
+func ReadVSA(raw []byte) (Summary, error) {
+	v, err := parseVSA(raw)
+	if err != nil {
+		return Summary{}, err
+	}
+	if v.GetTimeVerified() == nil {
+		return Summary{}, errors.New("field timeVerified: required to tell how fresh the summary is")
+	}
+	if err := v.GetTimeVerified().CheckValid(); err != nil {
+		return Summary{}, fmt.Errorf("field timeVerified: %w", err)
+	}
+	rest, ok := strings.CutPrefix(v.GetPolicy().GetUri(), VSAPolicyURIPrefix)
+	if !ok {
+		return Summary{}, fmt.Errorf("field policy.uri: %q does not begin %s, so it names no environment of gate's", v.GetPolicy().GetUri(), VSAPolicyURIPrefix)
+	}
+	env, err := url.PathUnescape(rest)
+	if err != nil || env == "" {
+		return Summary{}, fmt.Errorf("field policy.uri: %q names no environment", v.GetPolicy().GetUri())
+	}
+	if len(v.GetPolicy().GetDigest()) != 1 {
+		return Summary{}, fmt.Errorf("field policy.digest: %d digests, want the policy version's one", len(v.GetPolicy().GetDigest()))
+	}
+	s := Summary{
+		VerifierID:  v.GetVerifier().GetId(),
+		Time:        v.GetTimeVerified().AsTime(),
+		Resource:    strings.TrimPrefix(v.GetResourceUri(), "oci://"),
+		Environment: env,
+		Passed:      v.GetVerificationResult() == VSAPassed,
+	}
+	for alg, hex := range v.GetPolicy().GetDigest() {
+		s.PolicyVersion = alg + ":" + hex
+	}
+	for _, in := range v.GetInputAttestations() {
+		for alg, hex := range in.GetDigest() {
+			s.Inputs = append(s.Inputs, Input{URI: strings.TrimPrefix(in.GetUri(), "oci://"), Digest: alg + ":" + hex})
+		}
+	}
+	return s, nil
 }

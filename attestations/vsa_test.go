@@ -2,10 +2,13 @@ package attestations_test
 
 import (
 	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehq/gate/attestations"
+	"google.golang.org/protobuf/encoding/protojson"
 )
 
 func TestValidateRefusesAVSAMissingARequiredField(t *testing.T) {
@@ -41,5 +44,50 @@ func TestValidateRefusesAVSAFieldByItsProtoName(t *testing.T) {
 	raw := []byte(`{"verifier":{"id":"https://v"},"resource_uri":"oci://r@sha256:00","policy":{"uri":"https://p"},"verificationResult":"PASSED","verifiedLevels":["X"]}`)
 	if err := attestations.Validate(attestations.VSAType, raw); err == nil || !strings.Contains(err.Error(), "resource_uri") {
 		t.Fatalf("got %v; want resource_uri refused by name", err)
+	}
+}
+
+func TestReadVSAIsTheInverseOfVSA(t *testing.T) {
+	want := attestations.Summary{
+		VerifierID: "https://ci.example/verifier", Time: time.Date(2026, 11, 29, 12, 0, 0, 5, time.UTC),
+		Resource: "reg.example/app@sha256:" + strings.Repeat("a", 64), Environment: "prod west",
+		PolicyVersion: "sha256:" + strings.Repeat("b", 64), Passed: true,
+		Inputs: []attestations.Input{{URI: "reg.example/app@sha256:" + strings.Repeat("c", 64), Digest: "sha256:" + strings.Repeat("c", 64)}},
+	}
+	for _, passed := range []bool{true, false} {
+		want.Passed = passed
+		v, err := attestations.VSA(want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := protojson.Marshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := attestations.ReadVSA(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("ReadVSA(VSA(s)) = %+v, want %+v", got, want)
+		}
+	}
+}
+
+func TestReadVSARefusesWhatNamesNoPolicyVersionOrTime(t *testing.T) {
+	base := `"verifier":{"id":"https://v"},"resourceUri":"oci://r@sha256:00","verificationResult":"PASSED","verifiedLevels":["X"]`
+	for _, tc := range []struct{ desc, json, says string }{
+		{"no time", `{` + base + `,"policy":{"uri":"https://gatehq.dev/policy/environment/prod","digest":{"sha256":"ab"}}}`, "timeVerified"},
+		{"another verifier's policy", `{` + base + `,"timeVerified":"2026-11-29T00:00:00Z","policy":{"uri":"https://slsa.example/p","digest":{"sha256":"ab"}}}`, "policy.uri"},
+		{"no environment", `{` + base + `,"timeVerified":"2026-11-29T00:00:00Z","policy":{"uri":"https://gatehq.dev/policy/environment/","digest":{"sha256":"ab"}}}`, "names no environment"},
+		{"two policy digests", `{` + base + `,"timeVerified":"2026-11-29T00:00:00Z","policy":{"uri":"https://gatehq.dev/policy/environment/prod","digest":{"sha256":"ab","sha512":"cd"}}}`, "policy.digest"},
+		{"no policy digest", `{` + base + `,"timeVerified":"2026-11-29T00:00:00Z","policy":{"uri":"https://gatehq.dev/policy/environment/prod"}}`, "policy.digest"},
+		{"invalid", `{"verifier":{"id":"https://v"}}`, "resourceUri"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			if _, err := attestations.ReadVSA([]byte(tc.json)); err == nil || !strings.Contains(err.Error(), tc.says) {
+				t.Errorf("got %v, want an error naming %s", err, tc.says)
+			}
+		})
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,7 @@ type Checker struct {
 	now        func() time.Time
 	records    *record.Writer // nil: decisions are not recorded
 	freeze     Freeze         // nil: nothing is ever frozen
+	log        *slog.Logger   // nil: nothing is logged
 
 	verifications atomic.Int64
 }
@@ -171,7 +173,7 @@ func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		d, err := gate.Verify(ctx, reg(), c.cfg, e.Name, r.Digest.String(), c.now())
+		d, err := c.verify(ctx, reg(), e, r.Digest)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -44,4 +44,6 @@ type Identity struct {
 type EnvironmentSpec struct {
 	Policy string `yaml:"policy"`
 	Data   string `yaml:"data"`
+	// FastPath lets the webhook take a fresh VSA for a verification; absent, it verifies every time.
+	FastPath *FastPathSpec `yaml:"fastPath"`
 }

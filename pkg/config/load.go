@@ -40,6 +40,8 @@ type Config struct {
 type Environment struct {
 	Name   string
 	Policy *policy.Policy
+	// FastPath is nil when the environment takes no VSA for a verification.
+	FastPath *FastPath
 }
 
 // Error is a config mistake, with where it is.
@@ -207,6 +209,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}
 	params := map[string]map[string]any{}
+	fast := map[string]*FastPath{}
 	for _, name := range sortedKeys(f.Environments) {
 		e := f.Environments[name]
 		field := "environments." + name
@@ -217,6 +220,9 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 			if params[name], err = policy.LoadParams(l.rel(e.Data)); err != nil {
 				return nil, l.fail(field+".data", "%w", err)
 			}
+		}
+		if fast[name], err = l.fastPath(name, e.FastPath, f.Roles, allowed); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.DefaultEnvironment == "" && len(f.Environments) == 1 {
@@ -240,7 +246,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 		if err != nil {
 			return nil, l.fail("environments."+name+".policy", "%w", err)
 		}
-		cfg.Environments[name] = &Environment{Name: name, Policy: p}
+		cfg.Environments[name] = &Environment{Name: name, Policy: p, FastPath: fast[name]}
 	}
 	cfg.declared = sortedKeys(f.Environments)
 	return cfg, nil

@@ -98,14 +98,24 @@ type Verified struct {
 // means the registry could not be read, or gate failed, and nothing can be
 // decided.
 func (v *Verifier) Gather(ctx context.Context, d name.Digest, types []string) (*Gathered, error) {
-	list := v.client.ListReferrers
-	if v.legacy {
-		list = v.client.List
-	}
-	all, err := list(ctx, d)
+	all, err := v.list(ctx, d)
 	if err != nil {
 		return nil, err
 	}
+	return v.gatherListed(ctx, d, all, types)
+}
+
+// list returns the attestations of d: its referrers, and cosign's legacy
+// ones unless the trust config turned them off.
+func (v *Verifier) list(ctx context.Context, d name.Digest) ([]oci.Attestation, error) {
+	if v.legacy {
+		return v.client.List(ctx, d)
+	}
+	return v.client.ListReferrers(ctx, d)
+}
+
+// gatherListed is Gather over all, the attestations listed for d.
+func (v *Verifier) gatherListed(ctx context.Context, d name.Digest, all []oci.Attestation, types []string) (*Gathered, error) {
 	todo := wanted(all, types)
 	g := &Gathered{Digest: d, Evidence: []Verified{}, Rejected: []Rejected{}}
 	// Past the count, as past the read budget, attestations are rejected
