@@ -212,7 +212,7 @@ func (r *Reverifier) Pass(ctx context.Context) {
 	}
 	groups := map[credentials][]use{}
 	scopes := map[string]*scope{} // nil: the namespace is not guarded
-	unread := map[string]bool{}     // namespaces whose labels could not be read
+	unread := map[string]bool{}   // namespaces whose labels could not be read
 	results := map[podImage]admit.Result{}
 	for _, p := range pods {
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || r.guard.exempt[p.Namespace] {
