@@ -27,6 +27,11 @@ import (
 // cluster of a few hundred distinct images costs its registries a few verifications a second.
 const DefaultReverifyInterval = 5 * time.Minute
 
+// passShareTTL is how long a re-decision is reused at most: a pass lasts seconds, and a
+// Trigger soon after a pass must not be answered from decisions older than this. A policy
+// change needs no fresher one: the policy's version is part of the key.
+const passShareTTL = 15 * time.Second
+
 // recordOrigin names re-decisions in the decision records.
 const recordOrigin = "reverify"
 
@@ -84,9 +89,10 @@ func NewReverifier(g *Guard, trust *config.Config, client kubernetes.Interface, 
 	for _, opt := range opts {
 		opt(&o)
 	}
-	// A decision is kept for half an interval: each pass decides afresh, and the Pods of
-	// several namespaces running one image in one environment share one verification.
-	ttl := interval / 2
+	// A decision is kept for less than an interval, so that each pass decides afresh, and long
+	// enough that the Pods of several namespaces (or credentials) running one image in one
+	// environment share one verification within a pass.
+	ttl := min(interval/2, passShareTTL)
 	checkerOpts := []admit.Option{admit.WithCacheSize(g.cfg.Cache.Size), admit.WithTTL(ttl, ttl), admit.WithVerifyTimeout(g.cfg.Deadline)}
 	if o.freeze != nil {
 		checkerOpts = append(checkerOpts, admit.WithFreeze(o.freeze))
