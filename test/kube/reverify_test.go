@@ -14,6 +14,7 @@ import (
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 )
 
@@ -177,4 +178,46 @@ func grepLines(s, sub string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// TestTheChartGrantsReverifyWhatItNeeds: re-verification reads Pods and writes and patches
+// their Events, and never deletes or evicts; turned off, the webhook may not read Pods.
+func TestTheChartGrantsReverifyWhatItNeeds(t *testing.T) {
+	for _, tc := range []struct {
+		interval string
+		wantPods bool
+	}{{"", true}, {"30s", true}, {"0s", false}} {
+		values := chartValues("self")
+		if tc.interval != "" {
+			values["config"] = map[string]any{"reverify": map[string]any{"interval": tc.interval}}
+		}
+		role := objects(t, values)["ClusterRole/gate"]
+		if role == nil {
+			t.Fatal("the chart has no ClusterRole gate")
+		}
+		rules, _, _ := unstructured.NestedSlice(role.Object, "rules")
+		verbs := map[string][]string{}
+		for _, r := range rules {
+			rule := r.(map[string]any)
+			for _, res := range rule["resources"].([]any) {
+				for _, v := range rule["verbs"].([]any) {
+					verbs[res.(string)] = append(verbs[res.(string)], v.(string))
+				}
+			}
+		}
+		pods := strings.Join(verbs["pods"], ",")
+		if tc.wantPods && pods != "get,list,watch" || !tc.wantPods && pods != "" {
+			t.Errorf("interval %q: pods verbs %q", tc.interval, pods)
+		}
+		for _, res := range []string{"pods", "pods/eviction"} {
+			for _, v := range verbs[res] {
+				if v == "delete" || v == "create" || v == "deletecollection" {
+					t.Errorf("interval %q: the webhook may %s %s, but it never evicts", tc.interval, v, res)
+				}
+			}
+		}
+		if ev := strings.Join(verbs["events"], ","); tc.wantPods && ev != "create,get,patch" || !tc.wantPods && ev != "create" {
+			t.Errorf("interval %q: events verbs %q", tc.interval, ev)
+		}
+	}
 }
