@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gatehq/gate/pkg/admit"
@@ -31,6 +32,11 @@ const DefaultReverifyInterval = 5 * time.Minute
 // Trigger soon after a pass must not be answered from decisions older than this. A policy
 // change needs no fresher one: the policy's version is part of the key.
 const passShareTTL = 15 * time.Second
+
+// maxGroupsInFlight bounds how many groups of Pods (a namespace's, with one set of
+// credentials) are decided at once: a pass over a hundred namespaces waits for its slowest
+// registries, not for their sum, without opening a hundred verifications at once.
+const maxGroupsInFlight = 8
 
 // recordOrigin names re-decisions in the decision records.
 const recordOrigin = "reverify"
@@ -248,30 +254,45 @@ func (r *Reverifier) Pass(ctx context.Context) {
 			groups[k] = append(groups[k], use{pod: p, image: img})
 		}
 	}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, maxGroupsInFlight)
 	for k, uses := range groups {
-		images := make([]string, 0, len(uses))
-		for _, u := range uses {
-			images = append(images, u.image)
-		}
-		images = withoutRepeats(images)
-		reg := r.registry(k)
-		checked, err := r.checker.Check(ctx, reg, scopes[k.namespace].environment, images)
-		if err != nil { // an environment the trust config lacks: nothing of the namespace is decided
-			checked = make([]admit.Result, len(images))
-			for i, img := range images {
-				checked[i] = admit.Result{Image: img, Err: err}
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			decided := r.decide(ctx, k, scopes[k.namespace].environment, uses)
+			mu.Lock()
+			defer mu.Unlock()
+			for _, u := range uses {
+				results[podImage{string(u.pod.UID), u.image}] = decided[u.image]
 			}
-		}
-		byImage := map[string]admit.Result{}
-		for _, res := range checked {
-			byImage[res.Image] = res
-			r.record(res)
-		}
-		for _, u := range uses {
-			results[podImage{string(u.pod.UID), u.image}] = byImage[u.image]
+		})
+	}
+	wg.Wait()
+	r.report(ctx, groups, unread, results)
+}
+
+// decide decides the images of uses, with the credentials of k, in env.
+func (r *Reverifier) decide(ctx context.Context, k credentials, env string, uses []use) map[string]admit.Result {
+	images := make([]string, 0, len(uses))
+	for _, u := range uses {
+		images = append(images, u.image)
+	}
+	images = withoutRepeats(images)
+	checked, err := r.checker.Check(ctx, r.registry(k), env, images)
+	if err != nil { // an environment the trust config lacks: nothing of the namespace is decided
+		checked = make([]admit.Result, len(images))
+		for i, img := range images {
+			checked[i] = admit.Result{Image: img, Err: err}
 		}
 	}
-	r.report(ctx, groups, unread, results)
+	out := make(map[string]admit.Result, len(checked))
+	for _, res := range checked {
+		out[res.Image] = res
+		r.record(res)
+	}
+	return out
 }
 
 // scopeOf returns what applies in namespace ns, or nil when ns is not guarded.
