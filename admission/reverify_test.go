@@ -60,7 +60,12 @@ func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset) 
 // gauge reads gate_running_image_blessed for namespace and image; ok is false without a series.
 func (rv *reverifying) gauge(t *testing.T, namespace, image string) (v float64, ok bool) {
 	t.Helper()
-	families, err := rv.metrics.Registry.Gather()
+	return gaugeOf(t, rv.metrics, namespace, image)
+}
+
+func gaugeOf(t testing.TB, metrics *admission.Metrics, namespace, image string) (v float64, ok bool) {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
