@@ -85,7 +85,9 @@ func (r *Reverifier) tell(ctx context.Context, key podImage, pod *corev1.Pod, re
 		r.reported[key] = st
 		return
 	}
-	if err := r.events.write(ctx, pod, key.image, st, eventMessage(res, st)); err != nil {
+	msg := eventMessage(res, st)
+	r.log.Info("a running Pod's image changed state", "pod", pod.Namespace+"/"+pod.Name, "image", key.image, "blessed", int(st), "why", msg)
+	if err := r.events.write(ctx, pod, key.image, st, msg); err != nil {
 		r.log.Warn("could not write an Event on a Pod about its image", "pod", pod.Namespace+"/"+pod.Name, "image", key.image, "err", err)
 		return
 	}
