@@ -12,3 +12,6 @@ func (r *Reverifier) WatchPods(ctx context.Context) bool {
 	go r.informer.Run(ctx.Done())
 	return kcache.WaitForCacheSync(ctx.Done(), r.informer.HasSynced)
 }
+
+// Verifications returns how many verifications r's checker has started.
+func (r *Reverifier) Verifications() int64 { return r.checker.Verifications() }

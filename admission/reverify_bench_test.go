@@ -56,12 +56,15 @@ func BenchmarkReverifyPass(b *testing.B) {
 	})
 	b.Run("cold", func(b *testing.B) {
 		b.ReportAllocs()
+		var verifications int64
 		for range b.N {
 			b.StopTimer()
 			r, ctx := watching(b) // a new Reverifier: nothing decided yet
 			b.StartTimer()
 			r.Pass(ctx)
+			verifications += r.Verifications()
 		}
+		b.ReportMetric(float64(verifications)/float64(b.N), "verifications/op")
 	})
 	if v, ok := gaugeOf(b, m, "team-0", images[0]); !ok || v != 1 {
 		b.Fatalf("team-0 %s reads %v (exported: %v), want 1", images[0], v, ok)
