@@ -9,6 +9,7 @@ import (
 	"github.com/gatehq/gate/admission"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/gatehq/gate/pkg/oci"
+	"github.com/gatehq/gate/pkg/record"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
@@ -30,7 +31,7 @@ type reverifying struct {
 	metrics *admission.Metrics
 }
 
-func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset) *reverifying {
+func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset, opts ...admission.ReverifyOption) *reverifying {
 	t.Helper()
 	path := t.TempDir() + "/webhook.yaml"
 	if err := writeFile(path, reverifyConfig); err != nil {
@@ -47,7 +48,7 @@ func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset) 
 	g := admission.NewGuard(cfg, nil, c, admission.WithOwnNamespace("gate-system"), admission.WithLogger(discard()),
 		admission.WithMetrics(m), admission.WithRegistryOptions(oci.WithInsecure()))
 	// Passes every 200 ms, and on each Trigger of the tests: decisions are kept 100 ms.
-	r, err := admission.NewReverifier(g, f.Config, client, 200*time.Millisecond, admission.WithEventHost("gate-test"))
+	r, err := admission.NewReverifier(g, f.Config, client, 200*time.Millisecond, append(opts, admission.WithEventHost("gate-test"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,6 +220,31 @@ func TestReverifySeriesGoWithTheirLastPod(t *testing.T) {
 			t.Fatal("the series of an image no Pod runs is still exported")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestReverifyRecordsEachReDecision(t *testing.T) {
+	f := admittest.New(t)
+	_, bare := f.Image(t, "shop/tool", "0.1")
+	path := t.TempDir() + "/records.jsonl"
+	w, err := record.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	rv := newReverifying(t, f, fake.NewClientset(runningPod("shop", "tool", bare.String())), admission.WithReverifyRecords(w))
+	rv.waitGauge(t, "shop", bare.String(), 0)
+	entries, err := record.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) == 0 {
+		t.Fatal("no decision record after a pass")
+	}
+	for _, e := range entries {
+		if r := e.Record; r.Origin != "reverify" || r.Digest != bare.DigestStr() || r.Environment != admittest.Production || r.Allowed {
+			t.Errorf("%s: record %+v, want origin reverify, digest %s, production, not allowed", e.Where(), e.Record, bare.DigestStr())
+		}
 	}
 }
 
