@@ -25,7 +25,7 @@ import (
 
 // DefaultReverifyInterval is how often the images of running Pods are decided again: an
 // approval that expires or a NOGO signed after admission is reported within it, while a
-// cluster of a few hundred distinct images costs its registries a few verifications a second.
+// cluster running 300 distinct images costs its registries one verification a second per replica.
 const DefaultReverifyInterval = 5 * time.Minute
 
 // passShareTTL is how long a re-decision is reused at most: a pass lasts seconds, and a
@@ -216,6 +216,7 @@ type credentials struct {
 }
 
 // Pass decides every image that a Pod of a guarded namespace runs, and reports the results.
+// Passes must not overlap: Run makes them one at a time.
 func (r *Reverifier) Pass(ctx context.Context) {
 	pods, err := r.pods.List(labels.Everything())
 	if err != nil { // a cache lister does not fail; if it did, report nothing rather than guess
