@@ -38,6 +38,10 @@ const passShareTTL = 15 * time.Second
 // registries, not for their sum, without opening a hundred verifications at once.
 const maxGroupsInFlight = 8
 
+// podSyncPatience is how long the Pod cache may take to fill before the webhook says it cannot:
+// a large cluster's Pods are read in seconds; a minute means it is not allowed to.
+const podSyncPatience = time.Minute
+
 // recordOrigin names re-decisions in the decision records.
 const recordOrigin = "reverify"
 
@@ -161,8 +165,18 @@ func (r *Reverifier) Trigger() {
 // Run watches Pods and makes a pass every interval and on each Trigger, until ctx is done.
 func (r *Reverifier) Run(ctx context.Context) {
 	go r.informer.Run(ctx.Done())
-	if !kcache.WaitForCacheSync(ctx.Done(), r.informer.HasSynced) {
-		return
+	for {
+		wait, cancel := context.WithTimeout(ctx, podSyncPatience)
+		synced := kcache.WaitForCacheSync(wait.Done(), r.informer.HasSynced)
+		cancel()
+		if synced {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		r.log.Warn("running Pods are not re-verified: the webhook cannot list and watch Pods; grant its service account pods get, list and watch (the chart's ClusterRole does), or set reverify.interval: 0s in the webhook config",
+			"waited", podSyncPatience)
 	}
 	r.log.Info("re-verifying the images of running Pods", "interval", r.interval)
 	tick := time.NewTicker(r.interval)
