@@ -285,6 +285,9 @@ func (r *Reverifier) Pass(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	if ctx.Err() != nil { // shutting down: what was cut short is no finding
+		return
+	}
 	r.report(ctx, groups, unread, results)
 }
 
