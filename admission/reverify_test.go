@@ -33,6 +33,12 @@ type reverifying struct {
 
 func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset, opts ...admission.ReverifyOption) *reverifying {
 	t.Helper()
+	// Passes every 200 ms, and on each Trigger of the tests: decisions are kept 100 ms.
+	return newReverifyingEvery(t, f, client, 200*time.Millisecond, opts...)
+}
+
+func newReverifyingEvery(t *testing.T, f *admittest.Fixture, client *fake.Clientset, interval time.Duration, opts ...admission.ReverifyOption) *reverifying {
+	t.Helper()
 	path := t.TempDir() + "/webhook.yaml"
 	if err := writeFile(path, reverifyConfig); err != nil {
 		t.Fatal(err)
@@ -47,8 +53,7 @@ func newReverifying(t *testing.T, f *admittest.Fixture, client *fake.Clientset, 
 	// The checker the Guard is given is admission's; the Reverifier makes its own.
 	g := admission.NewGuard(cfg, nil, c, admission.WithOwnNamespace("gate-system"), admission.WithLogger(discard()),
 		admission.WithMetrics(m), admission.WithRegistryOptions(oci.WithInsecure()))
-	// Passes every 200 ms, and on each Trigger of the tests: decisions are kept 100 ms.
-	r, err := admission.NewReverifier(g, f.Config, client, 200*time.Millisecond, append(opts, admission.WithEventHost("gate-test"))...)
+	r, err := admission.NewReverifier(g, f.Config, client, interval, append(opts, admission.WithEventHost("gate-test"))...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,6 +251,25 @@ func TestReverifyRecordsEachReDecision(t *testing.T) {
 			t.Errorf("%s: record %+v, want origin reverify, digest %s, production, not allowed", e.Where(), e.Record, bare.DigestStr())
 		}
 	}
+}
+
+func TestTriggerMakesAPassWithoutWaitingForTheInterval(t *testing.T) {
+	f := admittest.New(t)
+	_, web := f.Image(t, "shop/web", "1.0")
+	_, tool := f.Image(t, "shop/tool", "0.1")
+	client := fake.NewClientset(runningPod("shop", "web", web.String()))
+	rv := newReverifyingEvery(t, f, client, time.Hour)
+	deadline := time.Now().Add(30 * time.Second)
+	for _, ok := rv.gauge(t, "shop", web.String()); !ok; _, ok = rv.gauge(t, "shop", web.String()) { // the first pass, at start
+		if time.Now().After(deadline) {
+			t.Fatal("no first pass")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if _, err := client.CoreV1().Pods("shop").Create(context.Background(), runningPod("shop", "tool", tool.String()), metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rv.waitGauge(t, "shop", tool.String(), 0) // triggers; the next tick is an hour away
 }
 
 func TestANilReverifierIgnoresTrigger(t *testing.T) {
