@@ -66,6 +66,8 @@ type Config struct {
 	BreakGlass BreakGlass `yaml:"breakGlass"`
 	// Cache bounds the decisions kept.
 	Cache CacheConfig `yaml:"cache"`
+	// Reverify says how often the images of running Pods are decided again.
+	Reverify ReverifyConfig `yaml:"reverify"`
 	// Records, when set, is a file to which the record of every verification
 	// is appended as a JSON line (see gate policy diff --records).
 	Records string `yaml:"records"`
@@ -88,6 +90,12 @@ type CacheConfig struct {
 	Size       int            `yaml:"size"`
 	BlessedTTL *time.Duration `yaml:"blessedTTL"`
 	DeniedTTL  *time.Duration `yaml:"deniedTTL"`
+}
+
+// ReverifyConfig is the re-verification of running Pods (reverify.go).
+type ReverifyConfig struct {
+	// Interval between passes; nil is DefaultReverifyInterval, 0 turns re-verification off.
+	Interval *time.Duration `yaml:"interval"`
 }
 
 // LoadConfig reads the webhook config at path and fills in the defaults; path "" is the
@@ -147,6 +155,13 @@ func (c *Config) fill() error {
 	if c.Cache.DeniedTTL == nil {
 		d := admit.DefaultDeniedTTL
 		c.Cache.DeniedTTL = &d
+	}
+	if c.Reverify.Interval == nil {
+		d := DefaultReverifyInterval
+		c.Reverify.Interval = &d
+	}
+	if *c.Reverify.Interval < 0 {
+		return fmt.Errorf("reverify.interval %s: must not be negative (0 turns re-verification off)", *c.Reverify.Interval)
 	}
 	if err := c.Mode.check("mode"); err != nil {
 		return err

@@ -25,6 +25,8 @@ type Metrics struct {
 	reviews  *prometheus.CounterVec
 	latency  *prometheus.HistogramVec
 	images   *prometheus.CounterVec
+	running  *prometheus.GaugeVec // re-verification, reverify.go
+	lastPass prometheus.Gauge
 	// The label values are few and known, so each series is looked up once, here: a lookup by
 	// label values hashes them under a lock on every review.
 	reviewSeries map[[2]string]prometheus.Counter
@@ -46,6 +48,13 @@ func NewMetrics(cached func() int) *Metrics {
 		images: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gate_image_checks_total", Help: "Images checked, by how the decision was found (hit, shared, computed) and what it was (blessed, not_blessed, error).",
 		}, []string{"cache", "result"}),
+		running: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "gate_running_image_blessed",
+			Help: "Whether an image that running Pods of a guarded namespace use is blessed, as last re-verified: 1 blessed, 0 not blessed, -1 could not decide. Alert on < 1.",
+		}, []string{"namespace", "image"}),
+		lastPass: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "gate_reverify_last_pass_timestamp_seconds", Help: "When the images of running Pods were last re-verified (Unix time); 0 before the first pass.",
+		}),
 	}
 	m.reviewSeries, m.imageSeries = map[[2]string]prometheus.Counter{}, map[[2]string]prometheus.Counter{}
 	for _, w := range []string{"validate", "mutate"} {
@@ -58,7 +67,7 @@ func NewMetrics(cached func() int) *Metrics {
 			m.imageSeries[[2]string{o.String(), r}] = m.images.WithLabelValues(o.String(), r)
 		}
 	}
-	m.Registry.MustRegister(m.reviews, m.latency, m.images, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.Registry.MustRegister(m.reviews, m.latency, m.images, m.running, m.lastPass, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if cached != nil {
 		m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "gate_decision_cache_entries", Help: "Decisions kept in the cache.",
@@ -90,3 +99,13 @@ func (m *Metrics) observe(webhook string) func(*Response, time.Duration) {
 	h := m.latency.WithLabelValues(webhook)
 	return func(_ *Response, took time.Duration) { h.Observe(took.Seconds()) }
 }
+
+func (m *Metrics) setRunning(namespace, image string, v float64) {
+	m.running.WithLabelValues(namespace, image).Set(v)
+}
+
+func (m *Metrics) forgetRunning(namespace, image string) {
+	m.running.DeleteLabelValues(namespace, image)
+}
+
+func (m *Metrics) reverified(at time.Time) { m.lastPass.Set(float64(at.Unix())) }

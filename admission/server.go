@@ -89,6 +89,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	opts := []admit.Option{admit.WithCacheSize(cfg.Cache.Size),
 		admit.WithTTL(*cfg.Cache.BlessedTTL, *cfg.Cache.DeniedTTL), admit.WithVerifyTimeout(cfg.Deadline), admit.WithLogger(o.Log)}
+	var reverifyOpts []ReverifyOption
 	if cfg.Records != "" {
 		w, err := record.Open(cfg.Records)
 		if err != nil {
@@ -96,6 +97,7 @@ func Run(ctx context.Context, o Options) error {
 		}
 		defer w.Close()
 		opts = append(opts, admit.WithRecords(w))
+		reverifyOpts = append(reverifyOpts, WithReverifyRecords(w))
 	}
 	if trust.Freeze != nil {
 		// The freeze repository is read with the webhook's own credentials, not a Pod's.
@@ -104,6 +106,7 @@ func Run(ctx context.Context, o Options) error {
 			return err
 		}
 		opts = append(opts, admit.WithFreeze(g))
+		reverifyOpts = append(reverifyOpts, WithReverifyFreeze(g))
 	}
 	checker, err := admit.NewChecker(trust, opts...)
 	if err != nil {
@@ -128,6 +131,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	guard := NewGuard(cfg, checker, cluster, WithOwnNamespace(o.Namespace), WithLogger(o.Log),
 		WithMetrics(metrics), WithRegistryOptions(regOpts...))
+	// A policy hot swap keeps the Reverifier returned to call its Trigger (nil, when off, ignores it).
+	if _, err := startReverifier(ctx, guard, trust, client, append(reverifyOpts, WithEventHost(o.Instance))...); err != nil {
+		return err
+	}
 
 	webhooks := &http.Server{
 		Addr: o.Addr, Handler: guard.Mux(),

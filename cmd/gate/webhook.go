@@ -18,7 +18,9 @@ func newWebhook() *cobra.Command {
 admission webhooks over TLS, and /healthz, /readyz and /metrics over plain HTTP.
 Every image of a Pod, or of a workload's pod template, in a namespace that opts in
 must be blessed for that namespace's environment. The webhook config file says which
-namespaces, environments and mode apply; see charts/gate and README.md.`,
+namespaces, environments and mode apply; see charts/gate and README.md. Every
+reverify.interval (5m) it decides again the images of the Pods running there, and
+reports each one no longer blessed (metric, Event on the Pod); it never evicts.`,
 		Example: `  gate webhook --config /etc/gate/gate.yaml --webhook-config /etc/gate/webhook.yaml \
     --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
 		Args: cobra.NoArgs,

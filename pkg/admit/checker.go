@@ -168,12 +168,14 @@ func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment
 	if r.Err != nil {
 		return r
 	}
-	key := e.Name + "\x00" + e.Policy.Version() + "\x00" + r.Digest.String()
+	// The verification may outlive this call, which rewrites r as it returns: it gets a copy.
+	subject := r.Digest
+	key := e.Name + "\x00" + e.Policy.Version() + "\x00" + subject.String()
 	r.Decision, r.Outcome, r.Err = c.decisions.Do(ctx, key, func(ctx context.Context) (*gate.Decision, time.Duration, error) {
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		d, err := c.verify(ctx, reg(), e, r.Digest)
+		d, err := c.verify(ctx, reg(), e, subject)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -41,7 +41,8 @@ type e2e struct {
 	webhookCA                           *ca
 	webhook                             *exec.Cmd
 	webhookDone                         <-chan struct{}
-	trustExtra                          string // appended to the chart's trust config (freeze_test.go)
+	trustExtra                          string         // appended to the chart's trust config (freeze_test.go)
+	configExtra                         map[string]any // set in the chart's config values (reverify_test.go)
 }
 
 func TestAdmissionWebhookOnARealAPIServer(t *testing.T) {
@@ -105,6 +106,9 @@ func (e *e2e) installChart(t *testing.T) {
 	}
 	values := trustValues(t, e.f)
 	values["trustConfig"] = values["trustConfig"].(string) + e.trustExtra
+	for k, v := range e.configExtra {
+		values["config"].(map[string]any)[k] = v
+	}
 	values["webhook"] = map[string]any{"url": "https://" + e.webhookAddr, "timeoutSeconds": 5}
 	values["certificates"] = map[string]any{"mode": "secret",
 		"secret": map[string]any{"name": "gate-e2e-tls", "caBundle": base64.StdEncoding.EncodeToString(e.webhookCA.certPEM)}}
