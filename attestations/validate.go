@@ -22,33 +22,64 @@ var ErrInvalidPredicate = errors.New("predicate does not conform to its type")
 // bindings, which refuse unknown fields and wrong JSON types, as strict
 // readers of those types will; gate's own types are read as strictly.
 func Validate(predicateType string, predicate []byte) error {
-	var err error
-	switch predicateType {
-	case TestResultType:
-		err = validateTestResult(predicate)
-	case VulnsType:
-		err = validateVulns(predicate)
-	case CoverageType:
-		err = validateCoverage(predicate)
-	case ApprovalType:
-		err = validateApproval(predicate)
-	case VSAType:
-		err = validateVSA(predicate)
-	default:
+	if !known(predicateType) {
 		return nil
 	}
-	if err != nil {
-		return fmt.Errorf("%w: %s: %w", ErrInvalidPredicate, predicateType, err)
-	}
-	return nil
+	_, err := Decode(predicateType, predicate)
+	return err
 }
 
-func validateTestResult(raw []byte) error {
+// Decode is Validate that also returns the predicate as the JSON object the
+// policy reads. The checks of field names read that object rather than
+// parse the body again: a verify decodes each predicate once generically
+// (and once more into its type's binding), not three or four times. A body
+// that is not a JSON object is an error for every type; for a known type it
+// wraps ErrInvalidPredicate.
+func Decode(predicateType string, predicate []byte) (map[string]any, error) {
+	var v map[string]any
+	err := json.Unmarshal(predicate, &v)
+	if err == nil && v == nil {
+		err = errors.New("not a JSON object")
+	}
+	if err == nil {
+		switch predicateType {
+		case TestResultType:
+			err = validateTestResult(predicate, v)
+		case VulnsType:
+			err = validateVulns(predicate, v)
+		case CoverageType:
+			err = validateCoverage(predicate, v)
+		case ApprovalType:
+			err = validateApproval(predicate, v)
+		case VSAType:
+			err = validateVSA(predicate)
+		}
+	}
+	switch {
+	case err == nil:
+		return v, nil
+	case known(predicateType):
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidPredicate, predicateType, err)
+	default:
+		return nil, err
+	}
+}
+
+// known says whether Validate checks predicates of predicateType.
+func known(predicateType string) bool {
+	switch predicateType {
+	case TestResultType, VulnsType, CoverageType, ApprovalType, VSAType:
+		return true
+	}
+	return false
+}
+
+func validateTestResult(raw []byte, v map[string]any) error {
 	var p trv0.TestResult
 	if err := protojson.Unmarshal(raw, &p); err != nil {
 		return err
 	}
-	if err := jsonNamesOnly(raw, &p); err != nil {
+	if err := checkJSONNames(v, p.ProtoReflect().Descriptor(), ""); err != nil {
 		return err
 	}
 	if !slices.Contains([]string{ResultPassed, ResultWarned, ResultFailed}, p.GetResult()) {
@@ -57,12 +88,12 @@ func validateTestResult(raw []byte) error {
 	return nil
 }
 
-func validateVulns(raw []byte) error {
+func validateVulns(raw []byte, v map[string]any) error {
 	var p vulnsv02.Vulns
 	if err := protojson.Unmarshal(raw, &p); err != nil {
 		return err
 	}
-	if err := jsonNamesOnly(raw, &p); err != nil {
+	if err := checkJSONNames(v, p.ProtoReflect().Descriptor(), ""); err != nil {
 		return err
 	}
 	if p.GetScanner().GetUri() == "" {
@@ -76,28 +107,32 @@ func validateVulns(raw []byte) error {
 	return nil
 }
 
-// strictFields decodes raw into v, refusing any key that is not exactly one
-// of v's JSON field names: encoding/json alone matches keys without regard
-// to case, so {"DECISION":"GO"} would read as a decision the policy, which
-// reads keys exactly, never sees.
-func strictFields(raw []byte, v any, fields ...string) error {
-	var keys map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &keys); err != nil {
+// strictFields decodes raw, whose JSON object is obj, into v, refusing any
+// key that is not exactly one of v's JSON field names: encoding/json alone
+// matches keys without regard to case, so {"DECISION":"GO"} would read as a
+// decision the policy, which reads keys exactly, never sees.
+func strictFields(raw []byte, obj map[string]any, v any, fields ...string) error {
+	if err := knownKeys(obj, fields...); err != nil {
 		return err
-	}
-	for k := range keys {
-		if !slices.Contains(fields, k) {
-			return fmt.Errorf("field %s: unknown", k)
-		}
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	return dec.Decode(v)
 }
 
-func validateCoverage(raw []byte) error {
+// knownKeys refuses a key of obj that is not exactly one of fields.
+func knownKeys(obj map[string]any, fields ...string) error {
+	for k := range obj {
+		if !slices.Contains(fields, k) {
+			return fmt.Errorf("field %s: unknown", k)
+		}
+	}
+	return nil
+}
+
+func validateCoverage(raw []byte, obj map[string]any) error {
 	var c Coverage
-	if err := strictFields(raw, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal", "attestedAt", "commit"); err != nil {
+	if err := strictFields(raw, obj, &c, "format", "unit", "covered", "total", "percent", "files", "branchesCovered", "branchesTotal", "attestedAt", "commit"); err != nil {
 		return err
 	}
 	switch {
@@ -115,19 +150,17 @@ func validateCoverage(raw []byte) error {
 	return nil
 }
 
-func validateApproval(raw []byte) error {
+func validateApproval(raw []byte, obj map[string]any) error {
 	var a Approval
-	if err := strictFields(raw, &a, "decision", "role", "reason", "approvedAt", "expiresAt", "reviewed", "waivers", "checklist"); err != nil {
+	if err := strictFields(raw, obj, &a, "decision", "role", "reason", "approvedAt", "expiresAt", "reviewed", "waivers", "checklist"); err != nil {
 		return err
 	}
-	var items struct {
-		Checklist []json.RawMessage `json:"checklist"`
-	}
-	if err := json.Unmarshal(raw, &items); err != nil {
-		return err
-	}
+	// The typed decode above refused a checklist that is not an array of
+	// objects (or nulls, which hold no key).
+	items, _ := obj["checklist"].([]any)
 	for i, c := range a.Checklist {
-		if err := strictFields(items.Checklist[i], &CheckItem{}, "item", "link"); err != nil {
+		item, _ := items[i].(map[string]any)
+		if err := knownKeys(item, "item", "link"); err != nil {
 			return fmt.Errorf("field checklist[%d]: %w", i, err)
 		}
 		if err := c.Check(); err != nil {

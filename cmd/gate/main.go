@@ -8,7 +8,11 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
+	"slices"
 	"syscall"
+
+	"github.com/gatehq/gate/internal/startgc"
+	"github.com/spf13/cobra"
 )
 
 // Exit codes: a denial and an error are never 0.
@@ -22,7 +26,8 @@ const (
 var errNotBlessed = errors.New("not blessed")
 
 // oneShotGCPercent is the garbage collector's target (GOGC) for the commands
-// that run once and exit, which is all but the webhook. Such a command lives
+// that run once and exit, which is all but the webhook, and that collect
+// (uncollected). Such a command lives
 // for a fraction of a second and peaks at a few MB, mostly the compiled policy,
 // which stays live to the end: at Go's default of 100 it collected 2 to 3
 // times per `gate verify`, for nothing it could give back. At 400, a
@@ -30,14 +35,27 @@ var errNotBlessed = errors.New("not blessed")
 // wins.
 const oneShotGCPercent = 400
 
+// uncollected are the commands that run with the collector off from start
+// to exit (internal/startgc): one-shot, and bounded in what they read by
+// the read budget of a verify. Every other command gets oneShotGCPercent.
+var uncollected = []string{"verify"}
+
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(oneShotGCPercent)
+	root := newRoot()
+	if collects(root, os.Args[1:]) {
+		startgc.Restore(oneShotGCPercent)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := newRoot().ExecuteContext(ctx)
+	err := root.ExecuteContext(ctx)
 	stop()
 	os.Exit(exitCode(err))
+}
+
+// collects says whether the command args name collects garbage: every
+// command but the uncollected ones.
+func collects(root *cobra.Command, args []string) bool {
+	cmd, _, err := root.Find(args)
+	return err != nil || cmd.Parent() != root || !slices.Contains(uncollected, cmd.Name())
 }
 
 func exitCode(err error) int {

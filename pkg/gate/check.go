@@ -37,18 +37,14 @@ func checkAttestation(t *verify.Trust, a oci.Attestation, raw []byte, digest str
 // whose scanner.result is the scanner's raw report, into the vulns v0.2
 // shape the policy reads, so that both kinds of scan count alike.
 func normalizeCosignVuln(ev *verify.Evidence) error {
-	raw, err := json.Marshal(ev.Predicate)
-	if err != nil {
-		return err
-	}
-	v, err := report.NormalizeCosignVuln(raw)
+	v, err := report.NormalizeCosignVuln(ev.Raw)
 	if err != nil {
 		return fmt.Errorf("%w: cosign vuln predicate: %w", verify.ErrMalformed, err)
 	}
-	raw, err = json.Marshal(v)
+	raw, err := json.Marshal(v)
 	if err != nil {
 		return err
 	}
-	ev.Predicate = nil
+	ev.Predicate, ev.Raw = nil, raw
 	return json.Unmarshal(raw, &ev.Predicate)
 }

@@ -17,18 +17,14 @@ func normalizeSBOM(ev *verify.Evidence) error {
 	if ev.PredicateType != attestations.SPDXType && ev.PredicateType != attestations.CycloneDXType {
 		return nil
 	}
-	raw, err := json.Marshal(ev.Predicate)
-	if err != nil {
-		return err
-	}
-	s, err := report.NormalizeSBOM(ev.PredicateType, raw)
+	s, err := report.NormalizeSBOM(ev.PredicateType, ev.Raw)
 	if err != nil {
 		return fmt.Errorf("%w: SBOM predicate: %w", verify.ErrMalformed, err)
 	}
-	raw, err = json.Marshal(s)
+	raw, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	ev.Predicate = nil
+	ev.Predicate, ev.Raw = nil, raw
 	return json.Unmarshal(raw, &ev.Predicate)
 }

@@ -11,7 +11,7 @@ import (
 
 func TestNormalizeSBOM(t *testing.T) {
 	evidence := func(predicateType, predicate string) *verify.Evidence {
-		ev := &verify.Evidence{PredicateType: predicateType}
+		ev := &verify.Evidence{PredicateType: predicateType, Raw: json.RawMessage(predicate)}
 		if err := json.Unmarshal([]byte(predicate), &ev.Predicate); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,8 @@ import (
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/gatehq/gate/pkg/verify"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -64,11 +66,29 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	if err != nil {
 		return nil, err
 	}
-	types := append(e.Policy.PredicateTypes(), also...)
+	return verifyResolved(ctx, c, cfg, e, d, kind, ref, now, also)
+}
+
+// VerifyResolved is VerifyAlso for a digest whose manifest's media type
+// the caller already knows, as the HEAD that resolved a tag tells it
+// (oci.Client.ResolveKind): an image's evidence is then gathered without
+// the request that reads its manifest to tell an index from an image. ref
+// is how the decision names the image; kind "" means unknown, and costs
+// that request.
+func VerifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env string, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
+	e, err := cfg.Environment(env)
+	if err != nil {
+		return nil, err
+	}
+	return verifyResolved(ctx, c, cfg, e, d, kind, ref, now, also)
+}
+
+func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, e *config.Environment, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
+	read := append(e.Policy.PredicateTypes(), also...)
 	v := NewVerifier(c, cfg)
 	if kind != "" && !kind.IsIndex() {
 		// The tag's HEAD said it is an image: no request to ask again.
-		g, err := v.Gather(ctx, d, types)
+		g, err := v.Gather(ctx, d, read)
 		if err != nil {
 			return nil, err
 		}
@@ -79,7 +99,7 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 	var g *Gathered
 	var plats []oci.Platform
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) { g, err = v.Gather(ectx, d, types); return err })
+	eg.Go(func() (err error) { g, err = v.Gather(ectx, d, read); return err })
 	eg.Go(func() error {
 		var err error
 		plats, err = c.Platforms(ectx, d)
@@ -94,7 +114,7 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 		return nil, err
 	}
 	if len(plats) > 0 {
-		return decideIndex(ctx, v, e, g, plats, types, ref, now)
+		return decideIndex(ctx, v, e, g, plats, read, ref, now)
 	}
 	return Decide(ctx, e, g, ref, now)
 }

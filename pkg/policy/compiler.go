@@ -1,6 +1,8 @@
 package policy
 
 import (
+	"sync"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -17,8 +19,10 @@ var deniedBuiltins = map[string]string{
 	"uuid.rfc4122":       "nondeterministic",
 }
 
-// capabilities are OPA's, less deniedBuiltins and any network access.
-func capabilities() *ast.Capabilities {
+// capabilities are OPA's, less deniedBuiltins and any network access. They
+// are built once: OPA sorts its ~200 builtins to build them, and every file
+// parsed and every compiler reads them (OPA only reads them).
+var capabilities = sync.OnceValue(func() *ast.Capabilities {
 	c := ast.CapabilitiesForThisVersion()
 	kept := c.Builtins[:0]
 	for _, b := range c.Builtins {
@@ -29,7 +33,7 @@ func capabilities() *ast.Capabilities {
 	c.Builtins = kept
 	c.AllowNet = []string{}
 	return c
-}
+})
 
 // newCompiler is the compiler for policies and for their tests alike, so that
 // a test cannot pass on what the policy may not do.

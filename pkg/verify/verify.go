@@ -30,6 +30,10 @@ type Evidence struct {
 	PredicateType string         `json:"predicateType"`
 	Signer        Signer         `json:"signer"`
 	Predicate     map[string]any `json:"predicate"`
+	// Raw is the predicate's JSON as signed, which Predicate was decoded
+	// from: what rewrites it into another shape read, rather than
+	// re-encoding the decoded map (a second pass, and float64 numbers).
+	Raw json.RawMessage `json:"-"`
 	// SignedAt is the earliest time a transparency log or timestamp
 	// authority in the trusted root vouches the signature existed at; zero
 	// for key-signed bundles and envelopes, which carry no such time.
@@ -287,11 +291,11 @@ func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, e
 	if !t.Allows(signer.Role, st.PredicateType) {
 		return nil, fmt.Errorf("%w: %s (role %s) signed %s: if it should, add the type to roles.%s.maySign in gate.yaml", ErrRoleNotAllowed, signer.Name, signer.Role, st.PredicateType, signer.Role)
 	}
-	if err := attestations.Validate(st.PredicateType, st.Predicate); err != nil {
+	predicate, err := attestations.Decode(st.PredicateType, st.Predicate)
+	if errors.Is(err, attestations.ErrInvalidPredicate) {
 		return nil, err
 	}
-	var predicate map[string]any
-	if err := json.Unmarshal(st.Predicate, &predicate); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("%w: predicate: %w", ErrMalformed, err)
 	}
 	if st.PredicateType == attestations.ApprovalType {
@@ -299,7 +303,7 @@ func (t *Trust) check(st *statement, digest string, signer Signer) (*Evidence, e
 			return nil, fmt.Errorf("%w: claims %q, signed by %s of role %s", ErrRoleClaim, claimed, signer.Name, signer.Role)
 		}
 	}
-	return &Evidence{PredicateType: st.PredicateType, Signer: signer, Predicate: predicate}, nil
+	return &Evidence{PredicateType: st.PredicateType, Signer: signer, Predicate: predicate, Raw: st.Predicate}, nil
 }
 
 // strictKeys refuses JSON holding a key twice, exactly or differing in
