@@ -3,7 +3,6 @@ package gate
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -184,13 +183,9 @@ func (v *Verifier) vsaFor(ctx context.Context, e *config.Environment, d name.Dig
 	return ev, s, nil
 }
 
-// vsaSummary reads the summary of ev, a verified VSA.
+// vsaSummary reads the summary of ev, a verified VSA, from its predicate as signed.
 func vsaSummary(ev *verify.Evidence) (attestations.Summary, error) {
-	raw, err := json.Marshal(ev.Predicate)
-	if err != nil {
-		return attestations.Summary{}, err
-	}
-	return attestations.ReadVSA(raw)
+	return attestations.ReadVSA(ev.Raw)
 }
 
 // newerReferrer says which referrer of d, or of one of plats (an index's
