@@ -57,6 +57,7 @@ command, carrying that token (compared in constant time).`,
 		Example: `  gate serve reg.example/shop reg.example/cart --env production --addr 127.0.0.1:8080`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			longRunning()
 			c, _, cancel := reg.client(context.Background())
 			cancel() // the page bounds each read itself, with --timeout
 			cfg, err := loadConfig(cmd.Context(), cfgPath)

@@ -31,6 +31,7 @@ announces nothing: it is the baseline. What was announced is remembered in memor
 		Example: `  GATE_WEBHOOK_URL=https://hooks.slack.com/services/… gate watch reg.example/shop --env production`,
 		Args:    cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			longRunning()
 			if url == "" {
 				url = os.Getenv(webhookURLEnv)
 			}
