@@ -48,7 +48,9 @@ func (f *chartFlags) check(vsa *vsaFlags) error {
 // answer, and returns what the exit code says: nil blessed, errNotBlessed, or
 // an error when the chart or some image could not be decided.
 func (f *chartFlags) verify(ctx context.Context, cmd *cobra.Command, c *oci.Client, cfg *config.Config, env, ref, output, records string) error {
-	judge := func(ctx context.Context, d *gate.Decision) (*gate.Decision, error) { return judgeFreeze(ctx, c, cfg, d) }
+	judge := func(ctx context.Context, d *gate.Decision) (*gate.Decision, error) {
+		return judgeFreeze(ctx, c, cfg, d)
+	}
 	d, err := chart.NewVerifier(c, cfg).Verify(ctx, ref, chart.Options{
 		Environment: env, Now: time.Now(), Judge: judge,
 		Values: chart.Values{Files: f.values, Set: f.set, Release: f.release, Namespace: f.namespace},

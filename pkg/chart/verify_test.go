@@ -18,7 +18,7 @@ import (
 // Job's init container come from the values.
 func shop(version string) charttest.Chart {
 	return charttest.Chart{Name: "shop", Version: version, Files: map[string]string{
-		"values.yaml": "image: \"\"\nmigrate: \"\"\n",
+		"values.yaml":            "image: \"\"\nmigrate: \"\"\n",
 		"templates/_helpers.tpl": `{{- define "shop.name" -}}{{ .Release.Name }}-shop{{- end -}}`,
 		"templates/NOTES.txt":    "installed {{ include \"shop.name\" . }}\n",
 		"templates/web.yaml": `apiVersion: apps/v1
