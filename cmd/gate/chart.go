@@ -8,6 +8,7 @@ import (
 
 	"github.com/gatehq/gate/pkg/chart"
 	"github.com/gatehq/gate/pkg/config"
+	"github.com/gatehq/gate/pkg/freeze"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/record"
@@ -48,11 +49,13 @@ func (f *chartFlags) check(vsa *vsaFlags) error {
 // answer, and returns what the exit code says: nil blessed, errNotBlessed, or
 // an error when the chart or some image could not be decided.
 func (f *chartFlags) verify(ctx context.Context, cmd *cobra.Command, c *oci.Client, cfg *config.Config, env, ref, output, records string) error {
-	judge := func(ctx context.Context, d *gate.Decision) (*gate.Decision, error) {
-		return judgeFreeze(ctx, c, cfg, d)
+	// The chart and every image are judged against one read of the freeze, as gate check does.
+	guard, err := freeze.NewGuard(c, cfg, checkRunTTL, nil)
+	if err != nil {
+		return err
 	}
 	d, err := chart.NewVerifier(c, cfg).Verify(ctx, ref, chart.Options{
-		Environment: env, Now: time.Now(), Judge: judge,
+		Environment: env, Now: time.Now(), Judge: guard.Judge,
 		Values: chart.Values{Files: f.values, Set: f.set, Release: f.release, Namespace: f.namespace},
 	})
 	if errors.Is(err, oci.ErrNotChart) {
