@@ -21,7 +21,7 @@ func WriteText(w io.Writer, d *Decision) error {
 		verdict = "BLESSED"
 	}
 	fmt.Fprintf(w, "%s  %s with the %d images it renders, in %s\n", verdict, d.Chart.Image, len(d.Images), d.Environment)
-	writeSubject(w, "chart", d.Chart, "")
+	writeSubject(w, "chart", d.Chart, "", false)
 	if len(d.Images) == 0 {
 		fmt.Fprintf(w, "  (the chart renders no workload, so no image)\n")
 	}
@@ -31,10 +31,7 @@ func WriteText(w io.Writer, d *Decision) error {
 			fmt.Fprintf(w, "  image  COULD NOT DECIDE  %s  %s\n      %v\n", im.Image, where, im.Err)
 			continue
 		}
-		if im.ByTag {
-			where = "tag resolved to " + im.Decision.Digest + "; " + where
-		}
-		writeSubject(w, "image", im.Decision, where)
+		writeSubject(w, "image", im.Decision, where, im.ByTag)
 	}
 	if !d.Allowed && !d.Undecided() {
 		_, err := fmt.Fprintf(w, "  the release is blessed only when the chart and every image it renders are: gate verify each one NOT BLESSED above for its full evidence\n")
@@ -43,16 +40,20 @@ func WriteText(w io.Writer, d *Decision) error {
 	return nil
 }
 
-func writeSubject(w io.Writer, what string, d *gate.Decision, where string) {
+func writeSubject(w io.Writer, what string, d *gate.Decision, where string, byTag bool) {
 	verdict := "NOT BLESSED"
 	if d.Allowed {
 		verdict = "BLESSED"
 	}
 	fmt.Fprintf(w, "  %s  %s  %s", what, verdict, d.Image)
 	if where != "" {
-		fmt.Fprintf(w, "  (%s)", where)
+		fmt.Fprintf(w, "  %s", where)
 	}
-	fmt.Fprintf(w, "\n      digest %s\n", d.Digest)
+	note := ""
+	if byTag {
+		note = " (the chart names a tag, resolved to this digest now; a tag can move: pin the image by digest in the chart's values)"
+	}
+	fmt.Fprintf(w, "\n      digest %s%s\n", d.Digest, note)
 	for _, g := range d.Gates {
 		if g.Passed {
 			continue

@@ -80,8 +80,9 @@ func TestAChartIsBlessedOnlyWhenItsImagesAre(t *testing.T) {
 	if err := chart.WriteText(&out, d); err != nil {
 		t.Fatal(err)
 	}
+	t.Log(out.String())
 	for _, want := range []string{"NOT BLESSED  " + ref, "image  NOT BLESSED  " + migrate, "image  BLESSED  " + app,
-		"tag resolved to " + migrateDigest.DigestStr(), "Job migrate (shop/templates/migrate.yaml)"} {
+		"digest " + migrateDigest.DigestStr() + " (the chart names a tag", "Job migrate (shop/templates/migrate.yaml)"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the answer does not say %q:\n%s", want, out.String())
 		}
