@@ -170,3 +170,62 @@ func TestWhatCannotBeDecidedIsAnError(t *testing.T) {
 		t.Fatalf("an unreachable image's registry: want undecided, got %+v", d2)
 	}
 }
+
+// A subchart's images are the release's too; a condition that turns the
+// subchart off takes them out, as helm install would.
+func TestSubchartImagesCount(t *testing.T) {
+	withDB := charttest.Chart{Name: "app", Version: "1.0.0", Files: map[string]string{
+		"Chart.yaml":  "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: db, version: 0.1.0, condition: db.enabled}\n",
+		"values.yaml": "db: {enabled: true}\n",
+		"templates/web.yaml": "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec: {containers: [{name: web, image: reg.example/app@sha256:" +
+			strings.Repeat("1", 64) + "}]}\n",
+		"charts/db/Chart.yaml":         "apiVersion: v2\nname: db\nversion: 0.1.0\n",
+		"charts/db/values.yaml":        "image: reg.example/db:16\n",
+		"charts/db/templates/sts.yaml": "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec: {template: {spec: {containers: [{name: db, image: {{ .Values.image }}}]}}}\n",
+	}}
+	for _, tc := range []struct {
+		desc string
+		set  []string
+		want []string
+	}{
+		// In the order of the templates' names: app/charts/db/… before app/templates/….
+		{"subchart on", nil, []string{"reg.example/db:16", "reg.example/app@sha256:" + strings.Repeat("1", 64)}},
+		{"subchart's value set from the parent", []string{"db.image=reg.example/db:17"}, []string{"reg.example/db:17", "reg.example/app@sha256:" + strings.Repeat("1", 64)}},
+		{"subchart off", []string{"db.enabled=false"}, []string{"reg.example/app@sha256:" + strings.Repeat("1", 64)}},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			r, err := chart.Render(context.Background(), charttest.Archive(t, withDB), chart.Values{Set: tc.set})
+			if err != nil {
+				t.Fatal(err)
+			}
+			uses, err := chart.Images(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, u := range uses {
+				got = append(got, u.Image)
+			}
+			if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+				t.Fatalf("images %v, want %v", got, tc.want)
+			}
+		})
+	}
+	for _, tc := range []struct {
+		desc string
+		c    charttest.Chart
+		want string
+	}{
+		{"a dependency the archive lacks", charttest.Chart{Name: "app", Version: "1.0.0", Files: map[string]string{
+			"Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: db, version: 0.1.0}\n"}}, "helm dependency build"},
+		{"a library chart", charttest.Chart{Name: "lib", Version: "1.0.0", Files: map[string]string{
+			"Chart.yaml": "apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n"}}, "library chart"},
+	} {
+		t.Run(tc.desc, func(t *testing.T) {
+			_, err := chart.Render(context.Background(), charttest.Archive(t, tc.c), chart.Values{})
+			if !errors.Is(err, chart.ErrRender) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("want ErrRender saying %q, got %v", tc.want, err)
+			}
+		})
+	}
+}
