@@ -1,8 +1,10 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gatehq/gate/pkg/chart/charttest"
 )
@@ -72,5 +74,32 @@ func TestAChartThatCannotBeDecidedIsExit2(t *testing.T) {
 				t.Fatalf("exit %d, want %d with %q in:\n%s", code, exitUndecided, tc.want, out)
 			}
 		})
+	}
+}
+
+// A freeze judges the chart's images as it judges an image: a chart that
+// would roll an image forward while production is frozen is not blessed,
+// the same chart with the image blessed before the freeze is a rollback.
+func TestAFreezeHoldsAChartsImages(t *testing.T) {
+	c := newCLI(t)
+	raw, _ := os.ReadFile(c.path("gate.yaml"))
+	c.write("gate.yaml", string(raw)+"freeze: {repository: "+c.host+"/gate/freeze, roles: [sre]}\n")
+	cfg := c.path("gate.yaml")
+	chartRef, _ := charttest.Push(t, c.host, "charts/web", web)
+	c.bless(t, c.image)
+	c.bless(t, chartRef)
+	frozenAt := time.Now()
+	if code, out := run(t, "freeze", "--env", "production", "--reason", "incident 4211", "--key", c.path("sre.key"), "--config", cfg); code != 0 {
+		t.Fatalf("freeze: exit %d: %s", code, out)
+	}
+	time.Sleep(time.Until(frozenAt.Truncate(time.Second).Add(time.Second + 50*time.Millisecond)))
+	next := c.pushImage(t, "team/app:1.1")
+	c.bless(t, next)
+
+	if code, out := run(t, "verify", chartRef, "--config", cfg, "--images", "--set", "image="+next); code != exitNotBlessed || !strings.Contains(out, "frozen by sre") {
+		t.Fatalf("a chart rolling an image forward while frozen: exit %d, want %d saying it is frozen:\n%s", code, exitNotBlessed, out)
+	}
+	if code, out := run(t, "verify", chartRef, "--config", cfg, "--images", "--set", "image="+c.image); code != exitBlessed {
+		t.Fatalf("the chart with the image blessed before the freeze: exit %d, want 0:\n%s", code, out)
 	}
 }
