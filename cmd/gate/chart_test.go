@@ -51,6 +51,14 @@ func TestAChartIsDecidedByItsOCINameWithItsImages(t *testing.T) {
 	if code, out := run(t, "verify", chartRef, "--config", cfg, "--images", "--values", values, "--output", "json"); code != exitBlessed || !strings.Contains(out, `"allowed": true`) {
 		t.Fatalf("chart and both images blessed: exit %d, want 0:\n%s", code, out)
 	}
+	// Promoted by its oci:// names, the chart keeps its digest and evidence, and so its blessing.
+	prod := "oci://" + c.host + "/prod/charts/web:1.2.3"
+	if code, out := run(t, "promote", chartRef, prod, "--config", cfg); code != exitBlessed {
+		t.Fatalf("promoting the chart: exit %d, want 0:\n%s", code, out)
+	}
+	if code, out := run(t, "verify", prod, "--config", cfg, "--images", "--values", values); code != exitBlessed {
+		t.Fatalf("the promoted chart: exit %d, want 0:\n%s", code, out)
+	}
 }
 
 func TestAChartThatCannotBeDecidedIsExit2(t *testing.T) {
