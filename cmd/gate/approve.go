@@ -33,7 +33,8 @@ would never count; without one it warns that it could not check.`,
   gate approve reg.example/app:1.4 --key sre.key --role sre --decision nogo --reason "no runbook for the new queue"
   gate approve reg.example/app:1.4 --key sre.key --role sre --decision go --reason "accepted" --waive CVE-2019-1549
   gate approve reg.example/app:1.4 --key sre.key --role sre --decision go --reason "ready" \
-      --check dr-plan=https://wiki.example/dr/app --check on-call=https://pager.example/teams/app`,
+      --check dr-plan=https://wiki.example/dr/app --check on-call=https://pager.example/teams/app
+  gate approve oci://reg.example/charts/shop:1.2.3 --key sre.key --role sre --decision go --reason "values reviewed"`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			a.Decision = strings.ToUpper(decision)

@@ -26,10 +26,12 @@ environment BLESSED, or each missing gate with its reason and the command that
 would close it; and each verified GO or NOGO with who, when, why and its expiry.
 A frozen environment is shown above the table (who, since, until, why); while it
 is frozen only digests blessed there before the freeze are BLESSED, marked
-rollback target, as gate verify would say.
+rollback target, as gate verify would say. A Helm chart's repository is named
+as helm names it: oci://REGISTRY/REPO.
 Exit 0 when the table was read, 2 when it could not be.`,
 		Example: `  gate status reg.example/shop --env production --env staging
-  gate status reg.example/shop:1.4 --output json`,
+  gate status reg.example/shop:1.4 --output json
+  gate status oci://reg.example/charts/shop --env production`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {

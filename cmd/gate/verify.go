@@ -33,17 +33,28 @@ func newVerify() *cobra.Command {
 		output       string
 		records      string
 		vsa          vsaFlags
+		charts       chartFlags
 	)
 	cmd := &cobra.Command{
-		Use:   "verify IMAGE",
+		Use:   "verify IMAGE|oci://CHART",
 		Short: "Decide whether an image is blessed: exit 0 blessed, 1 not blessed, 2 could not decide",
+		Long: `verify decides whether the image (or index, or any OCI artifact) IMAGE names
+is blessed in an environment, on the signed evidence attached to its digest.
+A Helm chart in a registry is named as helm names it, oci://REGISTRY/REPO:VERSION,
+and decided on its own evidence the same way; with --images, gate also renders
+it (offline, with --values and --set as helm template takes them) and the
+chart is blessed only if every image its workloads run is blessed too.`,
 		Example: `  gate verify reg.example/app:1.4 --config gate.yaml --env production
   gate verify reg.example/app@sha256:… --output json
-  gate verify reg.example/app@sha256:… --attest-vsa --key verifier.key --vsa-out vsa.json`,
+  gate verify reg.example/app@sha256:… --attest-vsa --key verifier.key --vsa-out vsa.json
+  gate verify oci://reg.example/charts/shop:1.2.3 --images --values prod.yaml --env production`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if output != "text" && output != "json" {
 				return fmt.Errorf("--output %q: want text or json", output)
+			}
+			if err := charts.check(&vsa); err != nil {
+				return err
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
@@ -55,6 +66,9 @@ func newVerify() *cobra.Command {
 			}
 			if err := vsa.load(); err != nil {
 				return err
+			}
+			if charts.images {
+				return charts.verify(ctx, cmd, c, cfg, env, args[0], output, records)
 			}
 			d, err := gate.Verify(ctx, c, cfg, env, args[0], time.Now())
 			if err != nil {
@@ -95,6 +109,7 @@ func newVerify() *cobra.Command {
 	cmd.Flags().StringVar(&env, "env", "", "environment whose policy applies (default: the config's defaultEnvironment)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "text or json")
 	vsa.register(cmd)
+	charts.register(cmd)
 	cmd.Flags().StringVar(&records, "record", "", "append the decision to this decision records file (JSON lines; for gate policy diff); failing to is exit 2")
 	return cmd
 }

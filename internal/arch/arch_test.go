@@ -66,6 +66,33 @@ var forbidden = map[string][]string{
 	// The page renders release tables: it calls no registry, crypto or Rego itself.
 	mod + "pkg/readiness": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 	mod + "pkg/promote":   {mod + "pkg/admit", "github.com/open-policy-agent/", "github.com/sigstore/"},
+	// A chart is decided through pkg/gate's verification, never around it,
+	// and rendered offline: Helm's action and registry packages, which talk
+	// to clusters and registries, stay out.
+	mod + "pkg/chart": {mod + "pkg/admit", "github.com/sigstore/", "github.com/open-policy-agent/", "helm.sh/helm/v3/pkg/action", "helm.sh/helm/v3/pkg/registry"},
+}
+
+// reachesOnlyThrough lets a package depend on what nowhereInPkg forbids
+// only through one third-party package: pkg/chart renders with Helm's
+// engine, whose lookup function imports client-go; gate never gives the
+// engine a cluster (engine.Render, not RenderWithClient), and every
+// client-go package pkg/chart depends on must be one the engine does.
+var reachesOnlyThrough = map[string]map[string]string{
+	mod + "pkg/chart": {"k8s.io/client-go": "helm.sh/helm/v3/pkg/engine"},
+}
+
+// depsOf lists everything pkg depends on.
+func depsOf(t *testing.T, pkg string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{.ImportPath}}", pkg).Output()
+	if err != nil {
+		t.Fatalf("go list -deps %s: %v", pkg, err)
+	}
+	m := map[string]bool{}
+	for _, d := range strings.Fields(string(out)) {
+		m[d] = true
+	}
+	return m
 }
 
 // nowhereInPkg may be imported by no package under pkg/ or attestations/.
@@ -81,13 +108,29 @@ func TestDependenciesPointInward(t *testing.T) {
 		bad = append(bad, forbidden[p.ImportPath]...)
 		for _, b := range bad {
 			deps := p.Imports
+			var via map[string]bool
 			if strings.HasPrefix(b, mod) || b == "github.com/spf13/cobra" || b == "k8s.io/client-go" {
 				deps = p.Deps
+				if through, ok := reachesOnlyThrough[p.ImportPath][b]; ok {
+					via = depsOf(t, through)
+				}
 			}
 			for _, d := range deps {
-				if strings.HasPrefix(d, b) && d != p.ImportPath {
+				if strings.HasPrefix(d, b) && d != p.ImportPath && !via[d] {
 					t.Errorf("%s depends on %s", p.ImportPath, d)
 				}
+			}
+		}
+	}
+}
+
+// TestOnlyPkgChartImportsHelm keeps Helm's SDK, and its templates' weight,
+// in the one package that renders charts.
+func TestOnlyPkgChartImportsHelm(t *testing.T) {
+	for _, p := range list(t, "../../...") {
+		for _, d := range p.Imports {
+			if strings.HasPrefix(d, "helm.sh/") && p.ImportPath != mod+"pkg/chart" {
+				t.Errorf("%s imports %s: render charts through pkg/chart", p.ImportPath, d)
 			}
 		}
 	}

@@ -71,9 +71,11 @@ func (c *Client) push(ctx context.Context) []remote.Option {
 	return []remote.Option{remote.WithContext(ctx), remote.Reuse(c.pusher)}
 }
 
-// ParseReference parses an image reference as the client's options allow.
+// ParseReference parses an image reference as the client's options allow;
+// a Helm chart's oci://REGISTRY/REPOSITORY:VERSION names its manifest as
+// the reference without the scheme would.
 func (c *Client) ParseReference(ref string) (name.Reference, error) {
-	r, err := name.ParseReference(ref, c.nameOpts...)
+	r, err := name.ParseReference(trimChartScheme(ref), c.nameOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("parsing image reference %q: %w", ref, err)
 	}
