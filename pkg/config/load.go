@@ -40,6 +40,9 @@ type Config struct {
 type Environment struct {
 	Name   string
 	Policy *policy.Policy
+	// Bundle is where the policy came from when it is a signed policy
+	// bundle; nil for a policy directory.
+	Bundle *Bundle
 }
 
 // Error is a config mistake, with where it is.
@@ -71,6 +74,8 @@ type Option func(*options)
 type options struct {
 	// only names the environment whose policy is compiled; nil compiles all.
 	only *string
+	// fetch reads oci:// policies; nil refuses them.
+	fetch PolicyFetcher
 }
 
 // OnlyEnvironment has Load compile the policy of the named environment alone
@@ -99,6 +104,7 @@ func Load(ctx context.Context, path string, opts ...Option) (*Config, error) {
 	}
 	l := s.loader()
 	l.only = o.only
+	l.fetch = o.fetch
 	return l.load(ctx, &s.File)
 }
 
@@ -106,6 +112,7 @@ type loader struct {
 	path, dir string
 	doc       *yaml.Node
 	only      *string
+	fetch     PolicyFetcher
 }
 
 // fail returns a config Error at field, a dotted path with [i] indexes.
@@ -207,11 +214,21 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}
 	params := map[string]map[string]any{}
+	bundles := map[string]*Bundle{}
 	for _, name := range sortedKeys(f.Environments) {
 		e := f.Environments[name]
 		field := "environments." + name
 		if e.Policy == "" {
 			return nil, l.fail(field+".policy", "missing: the directory of the policy's .rego files")
+		}
+		if ref, ok := IsBundle(e.Policy); ok {
+			if bundles[name], err = l.bundle(f, name, ref); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if e.PolicyPoll != "" {
+			return nil, l.fail(field+".policyPoll", "only a policy bundle (oci://…) is polled: remove policyPoll")
 		}
 		if e.Data != "" {
 			if params[name], err = policy.LoadParams(l.rel(e.Data)); err != nil {
@@ -236,6 +253,17 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 		names = []string{name}
 	}
 	for _, name := range names {
+		if b := bundles[name]; b != nil {
+			if l.fetch == nil {
+				return nil, l.fail("environments."+name+".policy", "a policy bundle, which this command does not fetch: name a policy directory for it")
+			}
+			p, err := l.fetch(ctx, cfg, b.Ref)
+			if err != nil {
+				return nil, l.fail("environments."+name+".policy", "%w", err)
+			}
+			cfg.Environments[name] = &Environment{Name: name, Policy: p, Bundle: b}
+			continue
+		}
 		p, err := policy.Load(ctx, l.rel(f.Environments[name].Policy), params[name])
 		if err != nil {
 			return nil, l.fail("environments."+name+".policy", "%w", err)
