@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/pkg/admit"
+	"github.com/gatehq/gate/pkg/bundle"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/freeze"
 	"github.com/gatehq/gate/pkg/oci"
@@ -76,7 +77,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	// client-go logs through klog: into the webhook's one log, in its format.
 	klog.SetSlogLogger(o.Log)
-	trust, err := config.Load(ctx, o.TrustConfig)
+	// Policy bundles are read with the webhook's own credentials, not a Pod's; one that cannot
+	// be verified at start stops the webhook here.
+	policyClient := oci.NewClient(freezeRegistryOptions(o)...)
+	trust, err := config.Load(ctx, o.TrustConfig, config.WithPolicyFetcher(bundle.Fetcher(policyClient)))
 	if err != nil {
 		return err
 	}
@@ -119,6 +123,9 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	metrics := NewMetrics(checker.Cached)
+	policies := admit.NewPolicyWatch(checker, policyClient, o.Log)
+	metrics.watchPolicies(policies)
+	go policies.Run(ctx)
 	transport := remote.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = cfg.Deadline
 	transport.MaxIdleConnsPerHost = registryConnsPerHost
