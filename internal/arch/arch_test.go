@@ -62,6 +62,9 @@ var forbidden = map[string][]string{
 	// The page renders release tables: it calls no registry, crypto or Rego itself.
 	mod + "pkg/readiness": {"github.com/google/go-containerregistry/", "github.com/sigstore/", "github.com/open-policy-agent/"},
 	mod + "pkg/promote":   {mod + "pkg/admit", "github.com/open-policy-agent/", "github.com/sigstore/"},
+	// Policy bundles are verified through pkg/gate's verification (no crypto of their own) and
+	// know nothing of the servers that follow them.
+	mod + "pkg/bundle": {mod + "pkg/admit", mod + "pkg/release", mod + "pkg/readiness", mod + "pkg/chatops", mod + "pkg/notify", mod + "pkg/promote", mod + "pkg/freeze", "github.com/sigstore/"},
 }
 
 // nowhereInPkg may be imported by no package under pkg/ or attestations/.
