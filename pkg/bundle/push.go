@@ -102,14 +102,14 @@ type Pushed struct {
 // ref (REG/REPO:TAG), and signs its digest with s as a policy bundle
 // (attestations.PolicyBundleType), beside it as a referrer.
 func Push(ctx context.Context, c *oci.Client, s *sign.Signer, ref, dir, data string) (*Pushed, error) {
+	if _, err := name.NewTag(ref, name.StrictValidation); err != nil {
+		return nil, fmt.Errorf("%s: give the registry, repository and tag to push the bundle to, as in REG/REPO:TAG: %w", ref, err)
+	}
 	r, err := c.ParseReference(ref)
 	if err != nil {
 		return nil, err
 	}
-	tag, ok := r.(name.Tag)
-	if !ok || !strings.Contains(strings.TrimPrefix(ref, r.Context().Name()), ":") {
-		return nil, fmt.Errorf("%s: give a tag to push the bundle to, as in REG/REPO:TAG", ref)
-	}
+	tag := r.(name.Tag) // a digest is not a strict tag
 	layer, files, err := Pack(dir, data)
 	if err != nil {
 		return nil, err
