@@ -50,7 +50,7 @@ func Fetch(ctx context.Context, c *oci.Client, cfg *config.Config, ref string) (
 	}
 	layer, err := c.ReadArtifactLayer(ctx, d, ConfigMediaType, LayerMediaType, MaxLayerSize)
 	if err != nil {
-		return nil, fmt.Errorf("reading policy bundle: %w", err)
+		return nil, fmt.Errorf("reading policy bundle (gate policy push writes one gate reads): %w", err)
 	}
 	p, err := compile(ctx, config.BundleScheme+d.String(), layer)
 	if err != nil {
