@@ -2,6 +2,7 @@ package admission_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/gatehq/gate/admission"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/admit/admittest"
+	"github.com/gatehq/gate/pkg/bundle"
 )
 
 // A running webhook follows its policy tag: an image production's policy v1
@@ -102,5 +104,29 @@ func TestWebhookSwapsPolicyWhenItsTagMoves(t *testing.T) {
 	}
 	if got := decidedWith(); got != "oci://"+v1.String() || review() {
 		t.Errorf("after the rollback: decided with %s, want v1 %s denying again", got, v1)
+	}
+}
+
+// A webhook whose policy bundle does not verify at start does not start: it
+// never serves with no policy, or one nobody allowed signed.
+func TestWebhookRefusesToStartOnAnUnverifiedBundle(t *testing.T) {
+	f := admittest.New(t)
+	f.PushPolicyAs(t, "ci", "policy", "prod", admittest.Production)
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: x}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := admission.Run(ctx, admission.Options{TrustConfig: f.BundleConfig(t, "oci://"+f.Host+"/policy:prod", ""),
+		Kubeconfig: kubeconfig, Namespace: "gate-system", Addr: "127.0.0.1:0", ProbeAddr: "127.0.0.1:0", Log: discard()})
+	if !errors.Is(err, bundle.ErrUnsigned) {
+		t.Fatalf("Run: %v, want it to refuse to start with %v", err, bundle.ErrUnsigned)
 	}
 }
