@@ -21,7 +21,7 @@ func newPolicyPush() *cobra.Command {
 		Short: "Pack a policy and its data as an OPA bundle, push it to a registry and sign its digest",
 		Long: `push packs the .rego files of a policy directory (tests left out) and one data file,
 mounted at data.gate.params, as an OPA bundle: one tar.gz layer in an OCI artifact
-with OPA's media types, which opa can pull too. It stores it under the tag, then signs
+of the media types OPA's OCI downloader reads, so opa can pull it too. It stores it under the tag, then signs
 the artifact's digest with KEY as a policy bundle (` + "`https://gatehq.dev/policy-bundle/v1`" + `),
 stored beside it as a referrer.
 

@@ -20,11 +20,15 @@ import (
 	opabundle "github.com/open-policy-agent/opa/v1/bundle"
 )
 
-// OPA's own media types for a bundle in an OCI registry, so that `opa run
-// --bundle` with an OCI service (or `opa build`'s users) can pull what gate pushes.
+// The media types of a bundle in an OCI registry that OPA's own OCI
+// downloader (an `opa run` bundle service of type oci) accepts: in OPA
+// v1.22 it takes the one layer of type OCI tar+gzip and no other, so the
+// application/vnd.openpolicyagent.* types some tools use would leave opa
+// unable to pull what gate pushes (docs/management-bundles, "Current
+// Limitations"). What makes a gate bundle is its signature, not its type.
 const (
-	ConfigMediaType types.MediaType = "application/vnd.openpolicyagent.config.v1+json"
-	LayerMediaType  types.MediaType = "application/vnd.openpolicyagent.layer.v1.tar+gzip"
+	ConfigMediaType = types.OCIConfigJSON
+	LayerMediaType  = types.OCILayer
 )
 
 // Limits on what a bundle may hold; a policy is text a person reviews.
