@@ -103,7 +103,10 @@ func NewReverifier(g *Guard, trust *config.Config, client kubernetes.Interface, 
 	// enough that the Pods of several namespaces (or credentials) running one image in one
 	// environment share one verification within a pass.
 	ttl := min(interval/2, passShareTTL)
-	checkerOpts := []admit.Option{admit.WithCacheSize(g.cfg.Cache.Size), admit.WithTTL(ttl, ttl), admit.WithVerifyTimeout(g.cfg.Deadline)}
+	// It decides with the admission Checker's policies as they are swapped (a followed policy
+	// bundle), never with those of the moment it started.
+	checkerOpts := []admit.Option{admit.WithCacheSize(g.cfg.Cache.Size), admit.WithTTL(ttl, ttl), admit.WithVerifyTimeout(g.cfg.Deadline),
+		admit.WithConfigOf(g.checker)}
 	if o.freeze != nil {
 		checkerOpts = append(checkerOpts, admit.WithFreeze(o.freeze))
 	}

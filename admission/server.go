@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/pkg/admit"
+	"github.com/gatehq/gate/pkg/bundle"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/freeze"
 	"github.com/gatehq/gate/pkg/oci"
@@ -76,7 +77,10 @@ func Run(ctx context.Context, o Options) error {
 	}
 	// client-go logs through klog: into the webhook's one log, in its format.
 	klog.SetSlogLogger(o.Log)
-	trust, err := config.Load(ctx, o.TrustConfig)
+	// Policy bundles are read with the webhook's own credentials, not a Pod's; one that cannot
+	// be verified at start stops the webhook here.
+	policyClient := oci.NewClient(freezeRegistryOptions(o)...)
+	trust, err := config.Load(ctx, o.TrustConfig, config.WithPolicyFetcher(bundle.Fetcher(policyClient)))
 	if err != nil {
 		return err
 	}
@@ -122,6 +126,8 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	metrics := NewMetrics(checker.Cached)
+	policies := admit.NewPolicyWatch(checker, policyClient, o.Log)
+	metrics.watchPolicies(policies)
 	transport := remote.DefaultTransport.(*http.Transport).Clone()
 	transport.ResponseHeaderTimeout = cfg.Deadline
 	transport.MaxIdleConnsPerHost = registryConnsPerHost
@@ -131,10 +137,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 	guard := NewGuard(cfg, checker, cluster, WithOwnNamespace(o.Namespace), WithLogger(o.Log),
 		WithMetrics(metrics), WithRegistryOptions(regOpts...))
-	// A policy hot swap keeps the Reverifier returned to call its Trigger (nil, when off, ignores it).
-	if _, err := startReverifier(ctx, guard, trust, client, append(reverifyOpts, WithEventHost(o.Instance))...); err != nil {
+	reverifier, err := startReverifier(ctx, guard, trust, client, append(reverifyOpts, WithEventHost(o.Instance))...)
+	if err != nil {
 		return err
 	}
+	// A new policy re-checks the running Pods at once (a nil Reverifier, when off, ignores it).
+	policies.OnPolicyChange = func(string) { reverifier.Trigger() }
+	go policies.Run(ctx)
 
 	webhooks := &http.Server{
 		Addr: o.Addr, Handler: guard.Mux(),

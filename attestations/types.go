@@ -29,6 +29,7 @@ var Kinds = map[string]string{
 	"cyclonedx":  CycloneDXType,
 	"loadtest":   LoadTestType,
 	"vsa":        VSAType,
+	"policy":     PolicyBundleType,
 }
 
 // ResolveType returns the predicate type a kind names; a full type URI is returned as is.

@@ -16,7 +16,7 @@ import (
 )
 
 func newPolicy() *cobra.Command {
-	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, format, and diff their decisions against a git revision"}
+	cmd := &cobra.Command{Use: "policy", Short: "Work on Rego policies: test, lint, format, diff their decisions against a git revision or a bundle, and push signed bundles"}
 	var verbose bool
 	test := &cobra.Command{
 		Use:   "test [DIR|FILE]...",
@@ -36,7 +36,7 @@ func newPolicy() *cobra.Command {
 		},
 	}
 	test.Flags().BoolVarP(&verbose, "verbose", "v", false, "print every test, not only failures")
-	cmd.AddCommand(test, newPolicyLint(), newPolicyDiff(), newPolicyFmt())
+	cmd.AddCommand(test, newPolicyLint(), newPolicyDiff(), newPolicyFmt(), newPolicyPush())
 	return cmd
 }
 
@@ -106,22 +106,27 @@ Each problem names the file and line. Exit 0 clean, 1 problems, 2 lint could not
 
 // diffFlags are the flags of gate policy diff.
 type diffFlags struct {
-	reg           registryFlags
-	base, records string
-	dir, data     string
-	cfgPath, env  string
-	output        string
-	failOnFlip    bool
+	reg          registryFlags
+	base, head   string
+	records      string
+	dir, data    string
+	cfgPath, env string
+	output       string
+	failOnFlip   bool
 }
 
 func newPolicyDiff() *cobra.Command {
 	var f diffFlags
 	cmd := &cobra.Command{
-		Use:   "diff --base REV (--records FILE | IMAGE...)",
-		Short: "Show which decisions a policy change flips: the policy at a git revision against the working tree",
+		Use:   "diff --base REV [--head REV] (--records FILE | IMAGE...)",
+		Short: "Show which decisions a policy change flips: the policy at a git revision (or a policy bundle) against the working tree (or another)",
 		Long: `diff evaluates the policy as it is at the git revision --base and as it is in the
-working tree over the same inputs, and prints the decisions that change, with both
-sides' reasons, as Markdown for a pull-request comment (or JSON).
+working tree (or at --head) over the same inputs, and prints the decisions that change,
+with both sides' reasons, as Markdown for a pull-request comment (or JSON).
+
+Either side may be a signed policy bundle, oci://REG/REPO@sha256:… or oci://REG/REPO:TAG
+(gate policy push), which decides every environment with its own data. A bundle is
+used only once its signature verifies under the trust config (--config).
 
 The inputs are recorded decisions (--records, written by gate verify --record; of the
 records about one digest in one environment, the last counts), or images verified now
@@ -135,12 +140,14 @@ between blessed and not blessed; 2 when either revision cannot be loaded (a poli
 that does not compile is named by revision, file and line).`,
 		Example: `  gate policy diff --base origin/main --records records.jsonl
   gate policy diff --base origin/main --records records.jsonl --output json --fail-on-flip
-  gate policy diff --base v1.3.0 --config gate.yaml --env production reg.example/app:1.4 reg.example/app:1.3`,
+  gate policy diff --base v1.3.0 --config gate.yaml --env production reg.example/app:1.4 reg.example/app:1.3
+  gate policy diff --base oci://reg.example/gate/policy@sha256:… --head oci://reg.example/gate/policy:production --config gate.yaml --records records.jsonl`,
 		RunE: func(cmd *cobra.Command, args []string) error { return runPolicyDiff(cmd, &f, args) },
 	}
 	f.reg.register(cmd)
 	fl := cmd.Flags()
-	fl.StringVar(&f.base, "base", "", "the git revision to compare the working tree with (a commit, branch or tag)")
+	fl.StringVar(&f.base, "base", "", "the git revision to compare the working tree with (a commit, branch or tag), or a policy bundle oci://REG/REPO@sha256:…")
+	fl.StringVar(&f.head, "head", "", "the other side, a git revision or a policy bundle oci://… (default: the working tree)")
 	fl.StringVar(&f.records, "records", "", "decision records (JSON lines) whose inputs to decide on")
 	fl.StringVar(&f.dir, "policy", "policies", "the policy directory")
 	fl.StringVar(&f.data, "data", "", "params file for every input (default: POLICY/data/ENV.json)")
@@ -170,12 +177,22 @@ func runPolicyDiff(cmd *cobra.Command, f *diffFlags, images []string) error {
 			return err
 		}
 	}
-	snap, err := policy.NewSnapshot(f.base)
+	base, err := bundleSide(cmd.Context(), &f.reg, f.cfgPath, f.env, f.base)
 	if err != nil {
 		return err
 	}
-	defer snap.Close()
-	cmp := policy.NewComparison(layout, policy.Revision{Name: f.base, Snapshot: snap}, policy.Revision{Name: "working tree"})
+	head := policy.Revision{Name: "working tree"}
+	if f.head != "" {
+		if head, err = bundleSide(cmd.Context(), &f.reg, f.cfgPath, f.env, f.head); err != nil {
+			return err
+		}
+	}
+	for _, s := range []policy.Revision{base, head} {
+		if s.Snapshot != nil {
+			defer s.Snapshot.Close()
+		}
+	}
+	cmp := policy.NewComparison(layout, base, head)
 
 	var cases []policy.Case
 	if f.records != "" {
@@ -204,7 +221,7 @@ func runPolicyDiff(cmd *cobra.Command, f *diffFlags, images []string) error {
 		return err
 	}
 	if f.failOnFlip && len(d.Flipped) > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "gate: %d of %d decisions flip between %s and the working tree\n", len(d.Flipped), d.Decisions, f.base)
+		fmt.Fprintf(cmd.ErrOrStderr(), "gate: %d of %d decisions flip between %s and %s\n", len(d.Flipped), d.Decisions, base.Name, head.Name)
 		return errFlipped
 	}
 	return nil

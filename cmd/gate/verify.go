@@ -60,7 +60,7 @@ chart is blessed only if every image its workloads run is blessed too.`,
 			defer cancel()
 			// Compiling a policy is most of a one-shot verify's start-up: only
 			// the environment decided for is compiled.
-			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env))
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env), withBundles(c))
 			if err != nil {
 				return err
 			}

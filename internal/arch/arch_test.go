@@ -70,6 +70,9 @@ var forbidden = map[string][]string{
 	// and rendered offline: Helm's action and registry packages, which talk
 	// to clusters and registries, stay out.
 	mod + "pkg/chart": {mod + "pkg/admit", "github.com/sigstore/", "github.com/open-policy-agent/", "helm.sh/helm/v3/pkg/action", "helm.sh/helm/v3/pkg/registry"},
+	// Policy bundles are verified through pkg/gate's verification (no crypto of their own) and
+	// know nothing of the servers that follow them.
+	mod + "pkg/bundle": {mod + "pkg/admit", mod + "pkg/release", mod + "pkg/readiness", mod + "pkg/chatops", mod + "pkg/notify", mod + "pkg/promote", mod + "pkg/freeze", "github.com/sigstore/"},
 }
 
 // reachesOnlyThrough lets a package depend on what nowhereInPkg forbids

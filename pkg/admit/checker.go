@@ -42,7 +42,8 @@ const parsedTTL = 24 * time.Hour
 // Checker decides images against a trust config. It is safe for concurrent use. The clients
 // given to one Checker must parse references alike (all WithInsecure, or none).
 type Checker struct {
-	cfg        *config.Config
+	// cfg is swapped whole when a policy changes (SwapPolicy): a check reads it once.
+	cfg        *atomic.Pointer[config.Config]
 	size       int
 	decisions  *cache.Cache[string, *gate.Decision]
 	resolving  *cache.Cache[string, name.Digest] // merges concurrent resolutions; keeps nothing
@@ -81,7 +82,9 @@ func WithClock(now func() time.Time) Option { return func(c *Checker) { c.now = 
 
 // NewChecker returns a Checker deciding with cfg.
 func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
-	c := &Checker{cfg: cfg, blessedTTL: DefaultBlessedTTL, deniedTTL: DefaultDeniedTTL, timeout: DefaultVerifyTimeout, now: time.Now, size: DefaultCacheSize}
+	c := &Checker{blessedTTL: DefaultBlessedTTL, deniedTTL: DefaultDeniedTTL, timeout: DefaultVerifyTimeout, now: time.Now, size: DefaultCacheSize,
+		cfg: new(atomic.Pointer[config.Config])}
+	c.cfg.Store(cfg)
 	for _, o := range opts {
 		o(c)
 	}
@@ -137,18 +140,19 @@ func Client(client *oci.Client) Registry { return func() *oci.Client { return cl
 // with the registry client of reg, and returns one Result per image in order. An
 // environment the trust config does not have is an error.
 func (c *Checker) Check(ctx context.Context, reg Registry, env string, images []string) ([]Result, error) {
-	e, err := c.cfg.Environment(env)
+	cfg := c.cfg.Load()
+	e, err := cfg.Environment(env)
 	if err != nil {
 		return nil, err
 	}
 	results := make([]Result, len(images))
 	if len(images) == 1 { // the common Pod: no goroutine to pay for
-		results[0] = c.check(ctx, reg, e, images[0])
+		results[0] = c.check(ctx, reg, cfg, e, images[0])
 		return results, nil
 	}
 	var wg sync.WaitGroup
 	for i, img := range images {
-		wg.Go(func() { results[i] = c.check(ctx, reg, e, img) })
+		wg.Go(func() { results[i] = c.check(ctx, reg, cfg, e, img) })
 	}
 	wg.Wait()
 	return results, nil
@@ -157,7 +161,7 @@ func (c *Checker) Check(ctx context.Context, reg Registry, env string, images []
 // check decides one image. It runs on a goroutine of its own when a workload has several
 // images, where a panic would end the whole process: it is recovered here as "could not
 // decide", which every caller refuses.
-func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment, image string) (r Result) {
+func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e *config.Environment, image string) (r Result) {
 	r = Result{Image: image}
 	defer func() {
 		if p := recover(); p != nil {
@@ -175,7 +179,7 @@ func (c *Checker) check(ctx context.Context, reg Registry, e *config.Environment
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		d, err := c.verify(ctx, reg(), e, subject)
+		d, err := c.verify(ctx, reg(), cfg, e, subject)
 		if err != nil {
 			return nil, 0, err
 		}

@@ -18,6 +18,10 @@ type File struct {
 	MultiSubject *[]string `yaml:"multiSubject"`
 	// Freeze says where environments' freezes are kept and who may sign them.
 	Freeze *FreezeSpec `yaml:"freeze"`
+	// PolicyPoll is how often a server asks where the followed tag of an
+	// oci:// policy points (a Go duration; absent, 1m). An environment's
+	// own policyPoll overrides it.
+	PolicyPoll string `yaml:"policyPoll"`
 }
 
 // Role is who holds a role, and what they may sign.
@@ -40,10 +44,13 @@ type Identity struct {
 	SubjectRegexp string `yaml:"subjectRegexp"`
 }
 
-// EnvironmentSpec is a policy directory and the data it is configured with.
+// EnvironmentSpec is a policy directory and the data it is configured with,
+// or a signed policy bundle (oci://REG/REPO@sha256:… pinned, or
+// oci://REG/REPO:TAG followed), which carries its own data.
 type EnvironmentSpec struct {
-	Policy string `yaml:"policy"`
-	Data   string `yaml:"data"`
+	Policy     string `yaml:"policy"`
+	Data       string `yaml:"data"`
+	PolicyPoll string `yaml:"policyPoll"`
 	// FastPath lets the webhook take a fresh VSA for a verification; absent, it verifies every time.
 	FastPath *FastPathSpec `yaml:"fastPath"`
 }

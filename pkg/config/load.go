@@ -42,6 +42,9 @@ type Environment struct {
 	Policy *policy.Policy
 	// FastPath is nil when the environment takes no VSA for a verification.
 	FastPath *FastPath
+	// Bundle is where the policy came from when it is a signed policy
+	// bundle; nil for a policy directory.
+	Bundle *Bundle
 }
 
 // Error is a config mistake, with where it is.
@@ -73,6 +76,8 @@ type Option func(*options)
 type options struct {
 	// only names the environment whose policy is compiled; nil compiles all.
 	only *string
+	// fetch reads oci:// policies; nil refuses them.
+	fetch PolicyFetcher
 }
 
 // OnlyEnvironment has Load compile the policy of the named environment alone
@@ -101,6 +106,7 @@ func Load(ctx context.Context, path string, opts ...Option) (*Config, error) {
 	}
 	l := s.loader()
 	l.only = o.only
+	l.fetch = o.fetch
 	return l.load(ctx, &s.File)
 }
 
@@ -108,6 +114,7 @@ type loader struct {
 	path, dir string
 	doc       *yaml.Node
 	only      *string
+	fetch     PolicyFetcher
 }
 
 // fail returns a config Error at field, a dotted path with [i] indexes.
@@ -210,19 +217,29 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	}
 	params := map[string]map[string]any{}
 	fast := map[string]*FastPath{}
+	bundles := map[string]*Bundle{}
 	for _, name := range sortedKeys(f.Environments) {
 		e := f.Environments[name]
 		field := "environments." + name
 		if e.Policy == "" {
 			return nil, l.fail(field+".policy", "missing: the directory of the policy's .rego files")
 		}
+		if fast[name], err = l.fastPath(name, e.FastPath, f.Roles, allowed); err != nil {
+			return nil, err
+		}
+		if ref, ok := IsBundle(e.Policy); ok {
+			if bundles[name], err = l.bundle(f, name, ref); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if e.PolicyPoll != "" {
+			return nil, l.fail(field+".policyPoll", "only a policy bundle (oci://…) is polled: remove policyPoll")
+		}
 		if e.Data != "" {
 			if params[name], err = policy.LoadParams(l.rel(e.Data)); err != nil {
 				return nil, l.fail(field+".data", "%w", err)
 			}
-		}
-		if fast[name], err = l.fastPath(name, e.FastPath, f.Roles, allowed); err != nil {
-			return nil, err
 		}
 	}
 	if cfg.DefaultEnvironment == "" && len(f.Environments) == 1 {
@@ -242,6 +259,17 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 		names = []string{name}
 	}
 	for _, name := range names {
+		if b := bundles[name]; b != nil {
+			if l.fetch == nil {
+				return nil, l.fail("environments."+name+".policy", "a policy bundle, which this command does not fetch: name a policy directory for it")
+			}
+			p, err := l.fetch(ctx, cfg, b.Ref)
+			if err != nil {
+				return nil, l.fail("environments."+name+".policy", "%w", err)
+			}
+			cfg.Environments[name] = &Environment{Name: name, Policy: p, Bundle: b, FastPath: fast[name]}
+			continue
+		}
 		p, err := policy.Load(ctx, l.rel(f.Environments[name].Policy), params[name])
 		if err != nil {
 			return nil, l.fail("environments."+name+".policy", "%w", err)

@@ -104,6 +104,9 @@ func (s *Source) Policy(env string) (dir, data string, err error) {
 	case e.Policy == "":
 		return "", "", l.fail("environments."+env+".policy", "missing: the directory of the policy's .rego files")
 	}
+	if _, ok := IsBundle(e.Policy); ok {
+		return "", "", l.fail("environments."+env+".policy", "%s is a policy bundle, not a directory: give the bundle's reference where an oci:// reference is accepted (gate policy diff OLD NEW)", e.Policy)
+	}
 	data = e.Data
 	if data != "" {
 		data = l.rel(data)

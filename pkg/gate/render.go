@@ -15,7 +15,7 @@ func WriteText(w io.Writer, d *Decision) error {
 		verdict = "BLESSED"
 	}
 	fmt.Fprintf(w, "%s  %s\n", verdict, d.Image)
-	fmt.Fprintf(w, "  digest       %s\n  environment  %s\n  policy       %s\n", d.Digest, d.Environment, shortDigest(d.PolicyVersion))
+	fmt.Fprintf(w, "  digest       %s\n  environment  %s\n  policy       %s\n", d.Digest, d.Environment, shortPolicy(d.PolicyVersion))
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	for _, g := range d.Gates {
 		mark := "FAIL"
@@ -42,6 +42,15 @@ func WriteText(w io.Writer, d *Decision) error {
 		fmt.Fprintf(w, "  rejected %s %s %s\n      %s\n", r.Source, shortDigest(r.Location), pt, r.Reason)
 	}
 	return nil
+}
+
+// shortPolicy is a policy version to read: a policy bundle's reference whole,
+// since its digest is what an environment is pinned or rolled back to.
+func shortPolicy(v string) string {
+	if strings.HasPrefix(v, "oci://") {
+		return v
+	}
+	return shortDigest(v)
 }
 
 func shortDigest(d string) string {

@@ -31,10 +31,12 @@ func DirLayout(dir, params string) Layout {
 
 // Revision is one side of a Comparison: a name for reports ("origin/main",
 // "working tree") and, for a git revision, its Snapshot; a nil Snapshot is
-// the files as they are.
+// the files as they are. A Revision with a Policy (a policy bundle, which
+// carries its own data) decides every environment with it.
 type Revision struct {
 	Name     string
 	Snapshot *Snapshot
+	Policy   *Policy
 }
 
 // Case is one input to decide on under both revisions, and where it came
@@ -93,6 +95,9 @@ func (c *Comparison) load(ctx context.Context, s *side, env string) (*Policy, er
 }
 
 func (c *Comparison) loadFrom(ctx context.Context, s *side, env string) (*Policy, error) {
+	if s.Policy != nil {
+		return s.Policy, nil
+	}
 	dir, params, err := c.layout(env)
 	if err != nil {
 		return nil, err

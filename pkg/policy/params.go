@@ -15,6 +15,10 @@ func LoadParams(path string) (map[string]any, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading policy params: %w", err)
 	}
+	return parseParams(path, b)
+}
+
+func parseParams(path string, b []byte) (map[string]any, error) {
 	var params map[string]any
 	if err := json.Unmarshal(b, &params); err != nil {
 		return nil, fmt.Errorf("parsing policy params %s: %w", position(path, b, err), err)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"hash"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -101,24 +102,35 @@ func Load(ctx context.Context, dir string, params map[string]any) (*Policy, erro
 	if err != nil {
 		return nil, err
 	}
+	files := make(map[string][]byte, len(names))
+	for _, name := range names {
+		src, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("reading policy: %w", err)
+		}
+		files[filepath.ToSlash(name)] = src
+	}
+	return compileFiles(ctx, func(name string) string { return filepath.Join(dir, filepath.FromSlash(name)) }, files, params)
+}
+
+// compileFiles is Load of files (slash-separated names relative to the
+// policy's root → source), each named in errors as path(name).
+func compileFiles(ctx context.Context, path func(string) string, files map[string][]byte, params map[string]any) (*Policy, error) {
 	doc, canonical, err := canonicalParams(params)
 	if err != nil {
 		return nil, err
 	}
+	names := slices.Sorted(maps.Keys(files))
 	h := sha256.New()
 	modules := make(map[string]*ast.Module, len(names))
 	for _, name := range names {
-		path := filepath.Join(dir, name)
-		src, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("reading policy: %w", err)
-		}
-		m, err := ast.ParseModuleWithOpts(path, string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()})
+		src := files[name]
+		m, err := ast.ParseModuleWithOpts(path(name), string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()})
 		if err != nil {
 			return nil, fmt.Errorf("parsing policy: %w", err)
 		}
-		modules[path] = m
-		writeField(h, []byte(filepath.ToSlash(name)))
+		modules[path(name)] = m
+		writeField(h, []byte(name))
 		writeField(h, src)
 	}
 	writeField(h, canonical)

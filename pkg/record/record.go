@@ -23,7 +23,7 @@ type Record struct {
 	Digest      string    `json:"digest"`
 	Environment string    `json:"environment"`
 	// PolicyVersion is policy.Policy.Version: a digest of the policy's files
-	// and params.
+	// and params, or for a signed policy bundle its oci://REG/REPO@sha256:….
 	PolicyVersion string `json:"policyVersion"`
 	// Origin says which part of gate decided: "verify", "admission".
 	Origin  string        `json:"origin,omitempty"`
