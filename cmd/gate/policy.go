@@ -129,7 +129,8 @@ Either side may be a signed policy bundle, oci://REG/REPO@sha256:… or oci://RE
 used only once its signature verifies under the trust config (--config).
 
 The inputs are recorded decisions (--records, written by gate verify --record; of the
-records about one digest in one environment, the last counts), or images verified now
+records about one digest in one environment, the last counts, passing over decisions the
+webhook took from a VSA, whose input is the VSA, not its evidence), or images verified now
 (IMAGE..., with the trust config): their evidence is gathered once, for the predicate
 types either revision reads, and decided on under both.
 

@@ -54,18 +54,27 @@ func (r *Record) Check() error {
 	return nil
 }
 
+// FromVSA says whether r's decision was taken from a verification summary
+// (the webhook's fast path): its input is the VSA, not the evidence the
+// VSA summarized, so no other policy can be replayed on it.
+func (r *Record) FromVSA() bool {
+	return len(r.Gates) == 1 && r.Gates[0].Name == gate.VSAGate
+}
+
 // Latest keeps, of records about one digest in one environment, the last
-// one: what a subject's decision is now, however often it was asked.
-// Order is kept otherwise.
+// one that a policy can be replayed on (not FromVSA): what a subject's
+// decision is now, however often it was asked. Order is kept otherwise.
 func Latest(entries []Entry) []Entry {
 	type key struct{ digest, env string }
 	last := map[key]int{}
 	for i, e := range entries {
-		last[key{e.Record.Digest, e.Record.Environment}] = i
+		if !e.Record.FromVSA() {
+			last[key{e.Record.Digest, e.Record.Environment}] = i
+		}
 	}
 	var out []Entry
 	for i, e := range entries {
-		if last[key{e.Record.Digest, e.Record.Environment}] == i {
+		if j, ok := last[key{e.Record.Digest, e.Record.Environment}]; ok && j == i {
 			out = append(out, e)
 		}
 	}

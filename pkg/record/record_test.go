@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/policy"
 )
 
@@ -151,5 +152,27 @@ func TestLatest(t *testing.T) {
 	}
 	if fmt.Sprint(lines) != "[2 3 4]" {
 		t.Errorf("Latest kept lines %v, want [2 3 4]", lines)
+	}
+}
+
+// TestLatestPassesOverVSADecisions: a decision the webhook took from a VSA holds the VSA as
+// its input, not the evidence, so a policy diff replaying it would judge nothing; the full
+// verification before it is the latest that counts, and a subject decided only from VSAs
+// is left out.
+func TestLatestPassesOverVSADecisions(t *testing.T) {
+	full := sample(1)
+	fromVSA := func(r Record) Record {
+		r.Time = r.Time.Add(time.Hour)
+		r.Origin = "admission"
+		r.Gates = []policy.Gate{{Name: gate.VSAGate, Passed: true, Reason: "blessed by VSA sha256:…"}}
+		return r
+	}
+	entries := []Entry{{Line: 1, Record: fromVSA(sample(2))}, {Line: 2, Record: full}, {Line: 3, Record: fromVSA(full)}}
+	var lines []int
+	for _, e := range Latest(entries) {
+		lines = append(lines, e.Line)
+	}
+	if fmt.Sprint(lines) != "[2]" {
+		t.Errorf("Latest kept lines %v, want [2]: the full verification, not the VSA decisions", lines)
 	}
 }
