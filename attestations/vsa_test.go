@@ -91,3 +91,17 @@ func TestReadVSARefusesWhatNamesNoPolicyVersionOrTime(t *testing.T) {
 		})
 	}
 }
+
+// VSA v1 has no field for gate's environment (it rides in policy.uri): a strict reader, such as
+// in-toto's binding, refuses a VSA that adds one, at the top or inside policy, and so does Validate.
+func TestValidateRefusesAVSAFieldVSAv1DoesNotHave(t *testing.T) {
+	base := `"verifier":{"id":"https://v"},"resourceUri":"oci://r@sha256:00","verificationResult":"PASSED","verifiedLevels":["X"]`
+	for _, raw := range []string{
+		`{` + base + `,"policy":{"uri":"https://p"},"environment":"prod"}`,
+		`{` + base + `,"policy":{"uri":"https://p","environment":"prod"}}`,
+	} {
+		if err := attestations.Validate(attestations.VSAType, []byte(raw)); err == nil || !strings.Contains(err.Error(), "environment") {
+			t.Errorf("%s: got %v, want the field environment refused by name", raw, err)
+		}
+	}
+}
