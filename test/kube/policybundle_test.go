@@ -7,14 +7,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/gatehq/gate/pkg/admit/admittest"
-	"github.com/gatehq/gate/pkg/bundle"
-	"github.com/gatehq/gate/pkg/oci"
-	"github.com/google/go-containerregistry/pkg/authn"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
@@ -32,27 +30,36 @@ const swappedWithin = 3*policyPoll + 30*time.Second
 // client for credentials, and runs its Deployment as a kubelet would (pod_test.go), from gate's
 // image. Without registryCredentials the webhook cannot read its policy and does not start;
 // with them it starts on v1, which refuses an image only module-lead approved. `gate policy
-// push`'s library pushes v2 (module-lead's GO is enough) to the tag: the same Pod is then
-// admitted without a restart, and gate_policy_swaps_total reads 1.
+// push` (the image's gate, with a key of `gate generate-key-pair` and the pusher's Docker
+// config) pushes v2 (module-lead's GO is enough) to the tag: the same Pod is then admitted
+// without a restart and gate_policy_swaps_total reads 1; v1 pushed back refuses it again.
 func TestAFollowedPolicyBundleSwapsOnARunningWebhook(t *testing.T) {
 	requireE2E(t)
 	ctx := context.Background()
 	c := startCluster(t)
 	f := admittest.New(t)
-	v1 := f.PushPolicy(t, "gate/policy", "prod", admittest.Production)
 	image, _ := f.Image(t, "shop/api", "2.0")
 	f.Evidence(t, image, "module-lead")
-	// From here on the registry is private: the webhook reads its policy with its own
-	// credentials, and the Pod's evidence with the Pod's.
+	// From here on the registry is private: the policy owner pushes with their credentials, the
+	// webhook reads its policy with its own, and the Pod's evidence with the Pod's.
 	const user, password = "gate-reader", "s3cret"
 	f.RequireBasicAuth(user, password)
+	dockerConfig := []byte(`{"auths":{"` + f.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(user+":"+password)) + `"}}}`)
+	pods := newPodRunner(t, c, gateNamespace, webhookToken)
+	owner := newPolicyOwner(t, pods.bin, dockerConfig)
+	policyRef := "oci://" + f.Host + "/gate/policy:prod"
+	push := func(t *testing.T, env string) string {
+		t.Helper()
+		return owner.push(t, policyRef, filepath.Join(f.Dir, "policies"), filepath.Join(f.Dir, env+".json"))
+	}
+	v1 := push(t, admittest.Production)
+
 	admin := c.client(t, adminToken, nil)
 	for name, labels := range map[string]map[string]string{gateNamespace: nil, "shop": {guardLabel: "true"}} {
 		if _, err := admin.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels}}, metav1.CreateOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dockerConfig := []byte(`{"auths":{"` + f.Host + `":{"auth":"` + base64.StdEncoding.EncodeToString([]byte(user+":"+password)) + `"}}}`)
 	for _, ns := range []string{gateNamespace, "shop"} {
 		secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "regcred"}, Type: corev1.SecretTypeDockerConfigJson,
 			Data: map[string][]byte{corev1.DockerConfigJsonKey: dockerConfig}}
@@ -60,9 +67,7 @@ func TestAFollowedPolicyBundleSwapsOnARunningWebhook(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-
-	policyRef := "oci://" + f.Host + "/gate/policy:prod"
-	values := bundleValues(t, f, policyRef)
+	values := bundleValues(t, f, owner.pub, policyRef)
 	svc := newService(t)
 	values["webhook"] = map[string]any{"url": "https://" + svc.addr(), "timeoutSeconds": 5}
 	values["certificates"] = map[string]any{"mode": "self"}
@@ -74,7 +79,6 @@ func TestAFollowedPolicyBundleSwapsOnARunningWebhook(t *testing.T) {
 			t.Fatalf("helm %s: %v\n%s", verb, err, errOut)
 		}
 	}
-	pods := newPodRunner(t, c, gateNamespace, webhookToken)
 
 	t.Run("without registryCredentials the webhook cannot read its policy and does not start", func(t *testing.T) {
 		helmApply("install", values)
@@ -95,72 +99,125 @@ func TestAFollowedPolicyBundleSwapsOnARunningWebhook(t *testing.T) {
 	})
 	values["registryCredentials"] = map[string]any{"secretName": "regcred"}
 	helmApply("upgrade", values)
-	d := pods.deployment(t, "gate")
-	rep := pods.start(t, d) // fails the test unless the webhook read and verified v1
+	rep := pods.start(t, pods.deployment(t, "gate")) // fails the test unless the webhook read and verified v1
 	svc.add(rep.addr)
-	metrics := func() string { return (&e2e{probeAddr: rep.probeAddr}).scrape(t) }
+	// metrics returns the webhook's gate_policy_ series, one a line.
+	metrics := func() string { return grepLines((&e2e{probeAddr: rep.probeAddr}).scrape(t), "gate_policy_") + "\n" }
 
-	pod := func() *corev1.Pod {
+	create := func() error {
 		p := newPod(image, nil)
 		p.Spec.ImagePullSecrets = []corev1.LocalObjectReference{{Name: "regcred"}}
-		return p
+		_, err := admin.CoreV1().Pods("shop").Create(ctx, p, metav1.CreateOptions{})
+		return err
 	}
-	t.Run("policy v1 refuses an image only module-lead approved", func(t *testing.T) {
-		_, err := admin.CoreV1().Pods("shop").Create(ctx, pod(), metav1.CreateOptions{})
-		wantRefused(t, err, image, "not blessed for production", "gate approval/qa failed")
-		if !strings.Contains(metrics(), "gate_policy_swaps_total 0\n") {
-			t.Errorf("swaps before any push:\n%s", grepLines(metrics(), "gate_policy_"))
-		}
-	})
-
-	t.Run("v2 pushed to the tag admits the same Pod without a restart, and one swap is counted", func(t *testing.T) {
-		keychain := staticKeychain{f.Host, &authn.Basic{Username: user, Password: password}}
-		pushed, err := bundle.Push(ctx, oci.NewClient(oci.WithKeychain(keychain)), f.Signer(admittest.PolicyOwner),
-			f.Host+"/gate/policy:prod", filepath.Join(f.Dir, "policies"), filepath.Join(f.Dir, admittest.Staging+".json"))
-		if err != nil {
-			t.Fatalf("pushing v2: %v", err)
-		}
-		if pushed.Digest == v1 {
-			t.Fatalf("v2 has v1's digest %s", v1)
-		}
+	// waitFor creates the Pod until it is admitted (or refused) as want, after a push.
+	waitFor := func(t *testing.T, admitted bool, digest string) {
+		t.Helper()
 		began := time.Now()
 		for {
-			_, err := admin.CoreV1().Pods("shop").Create(ctx, pod(), metav1.CreateOptions{})
-			if err == nil {
+			err := create()
+			if (err == nil) == admitted {
+				t.Logf("%s %s after the push (policyPoll %s)", map[bool]string{true: "admitted", false: "refused"}[admitted],
+					time.Since(began).Round(time.Millisecond), policyPoll)
 				break
 			}
 			if time.Since(began) > swappedWithin {
-				t.Fatalf("still refused %s after v2 was pushed (policyPoll %s): %v\nmetrics:\n%s\nwebhook log:\n%s", swappedWithin, policyPoll, err,
-					grepLines(metrics(), "gate_policy_"), tail(pods.log(rep), 20))
+				t.Fatalf("%s after the push (policyPoll %s), the Pod is not yet %s: %v\nmetrics:\n%s\nwebhook log:\n%s", swappedWithin, policyPoll,
+					map[bool]string{true: "admitted", false: "refused"}[admitted], err, metrics(), tail(pods.log(rep), 20))
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
-		t.Logf("admitted %s after v2 was pushed (policyPoll %s)", time.Since(began).Round(time.Millisecond), policyPoll)
-		m := metrics()
-		if !strings.Contains(m, "gate_policy_swaps_total 1\n") || !strings.Contains(m, "gate_policy_poll_failures_total 0\n") {
-			t.Errorf("want one swap and no failed poll:\n%s", grepLines(m, "gate_policy_"))
+		changes := strings.Split(grepLines(pods.log(rep), "policy changed"), "\n")
+		if last := changes[len(changes)-1]; !strings.Contains(last, `"to":"oci://`+f.Host+"/gate/policy@"+digest+`"`) {
+			t.Errorf("the webhook's last policy change does not name %s: %q\n%s", digest, last, tail(pods.log(rep), 20))
 		}
-		if !strings.Contains(pods.log(rep), pushed.Digest.DigestStr()) {
-			t.Errorf("the webhook's log does not name v2's digest %s:\n%s", pushed.Digest.DigestStr(), tail(pods.log(rep), 20))
+	}
+
+	t.Run("policy v1 refuses an image only module-lead approved", func(t *testing.T) {
+		wantRefused(t, create(), image, "not blessed for production", "gate approval/qa failed")
+		if m := metrics(); !strings.Contains(m, "gate_policy_swaps_total 0\n") {
+			t.Errorf("swaps before any push:\n%s", m)
+		}
+	})
+	t.Run("v2 pushed to the tag admits the same Pod without a restart, and one swap is counted", func(t *testing.T) {
+		v2 := push(t, admittest.Staging)
+		if v2 == v1 {
+			t.Fatalf("v2 has v1's digest %s", v1)
+		}
+		waitFor(t, true, v2)
+		if m := metrics(); !strings.Contains(m, "gate_policy_swaps_total 1\n") || !strings.Contains(m, "gate_policy_poll_failures_total 0\n") {
+			t.Errorf("want one swap and no failed poll:\n%s", m)
+		}
+	})
+	t.Run("v1 pushed back (a rollback) refuses it again", func(t *testing.T) {
+		if back := push(t, admittest.Production); back != v1 {
+			t.Fatalf("v1 pushed again is %s, not %s", back, v1)
+		}
+		waitFor(t, false, v1)
+		if m := metrics(); !strings.Contains(m, "gate_policy_swaps_total 2\n") {
+			t.Errorf("want two swaps:\n%s", m)
 		}
 	})
 }
 
-// bundleValues are trustValues whose production policy is the bundle policyRef, followed every
-// policyPoll and signed by admittest.PolicyOwner (whose key the chart mounts).
-func bundleValues(t *testing.T, f *admittest.Fixture, policyRef string) map[string]any {
+// policyOwner runs gate's CLI as a policy owner: their key pair (gate generate-key-pair) and
+// their Docker config, and nothing of this machine's (its own HOME).
+type policyOwner struct {
+	bin, dir, key string
+	pub           []byte
+}
+
+func newPolicyOwner(t *testing.T, bin string, dockerConfig []byte) *policyOwner {
 	t.Helper()
-	f.BundleConfig(t, policyRef, "") // makes PolicyOwner's key, beside the others
-	values := trustValues(t, f)
-	keys := values["keys"].(map[string]string)
-	pub, err := os.ReadFile(filepath.Join(f.Dir, admittest.PolicyOwner+".pub"))
+	o := &policyOwner{bin: bin, dir: t.TempDir()}
+	if err := os.Mkdir(filepath.Join(o.dir, ".docker"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(o.dir, ".docker", "config.json"), dockerConfig)
+	o.run(t, "generate-key-pair", "--output-key-prefix", filepath.Join(o.dir, "policy-owner"))
+	o.key = filepath.Join(o.dir, "policy-owner.key")
+	pub, err := os.ReadFile(filepath.Join(o.dir, "policy-owner.pub"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys[admittest.PolicyOwner+".pub"] = string(pub)
+	o.pub = pub
+	return o
+}
+
+func (o *policyOwner) run(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(o.bin, args...)
+	cmd.Env = []string{"HOME=" + o.dir, "DOCKER_CONFIG=" + filepath.Join(o.dir, ".docker"), "COSIGN_PASSWORD=e2e"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("gate %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// pushedDigest is the digest `gate policy push` reports.
+var pushedDigest = regexp.MustCompile(`pushed policy bundle oci://\S+@(sha256:[0-9a-f]{64})`)
+
+// push runs `gate policy push` and returns the bundle's digest.
+func (o *policyOwner) push(t *testing.T, ref, policyDir, data string) string {
+	t.Helper()
+	out := o.run(t, "policy", "push", ref, "--key", o.key, "--policy", policyDir, "--data", data)
+	m := pushedDigest.FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("gate policy push reported no digest:\n%s", out)
+	}
+	return m[1]
+}
+
+// bundleValues are trustValues whose production policy is the bundle policyRef, followed every
+// policyPoll and signed by the role policy-owner, whose key ownerPub the chart mounts.
+func bundleValues(t *testing.T, f *admittest.Fixture, ownerPub []byte, policyRef string) map[string]any {
+	t.Helper()
+	values := trustValues(t, f)
+	values["keys"].(map[string]string)["policy-owner.pub"] = string(ownerPub)
 	trust := values["trustConfig"].(string)
 	for old, new := range map[string]string{
-		"environments:\n": "  " + admittest.PolicyOwner + ": {keys: [keys/" + admittest.PolicyOwner + ".pub], maySign: [policy]}\nenvironments:\n",
+		"environments:\n": "  policy-owner: {keys: [keys/policy-owner.pub], maySign: [policy]}\nenvironments:\n",
 		"production: {policy: policies, data: data/production.json}": `production: {policy: "` + policyRef + `", policyPoll: ` + policyPoll.String() + `}`,
 	} {
 		if !strings.Contains(trust, old) {
@@ -170,18 +227,4 @@ func bundleValues(t *testing.T, f *admittest.Fixture, policyRef string) map[stri
 	}
 	values["trustConfig"] = trust
 	return values
-}
-
-// staticKeychain gives one registry host one authenticator: the credentials of whoever
-// runs `gate policy push`.
-type staticKeychain struct {
-	host string
-	auth authn.Authenticator
-}
-
-func (k staticKeychain) Resolve(r authn.Resource) (authn.Authenticator, error) {
-	if r.RegistryStr() == k.host {
-		return k.auth, nil
-	}
-	return authn.Anonymous, nil
 }
