@@ -55,6 +55,7 @@ func TestAMisspelledValueFailsInstall(t *testing.T) {
 		{"a nested key", map[string]any{"certificates": map[string]any{"mdoe": "self"}}, "mdoe"},
 		{"a mode that does not exist", map[string]any{"certificates": map[string]any{"mode": "selfsigned"}}, "mode"},
 		{"an image digest that is not one", map[string]any{"image": map[string]any{"digest": "latest"}}, "digest"},
+		{"a Secret name that is not one", map[string]any{"registryCredentials": map[string]any{"secretName": "Reg_Cred"}}, "secretName"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, errOut, err := helm(t, merged(chartValues("self"), tc.over), "install", "gate", chartDir(), "--namespace", gateNamespace, "--dry-run=client")
@@ -182,5 +183,50 @@ func TestCertManagerMode(t *testing.T) {
 		"certManager": map[string]any{"issuerRef": map[string]any{"kind": "ClusterIssuer", "name": "corp"}}}}))
 	if withIssuer["Issuer/gate-ca"] != nil {
 		t.Error("the chart's own CA rendered beside issuerRef")
+	}
+}
+
+// TestTheChartGivesTheWebhookItsOwnRegistryCredentials: registryCredentials.secretName mounts
+// the Secret's .dockerconfigjson where DOCKER_CONFIG points (the webhook's own registry client
+// reads $DOCKER_CONFIG/config.json); without it neither is rendered. A run on a real API
+// server: policybundle_test.go.
+func TestTheChartGivesTheWebhookItsOwnRegistryCredentials(t *testing.T) {
+	requireE2E(t)
+	for _, secret := range []string{"", "regcred"} {
+		v := chartValues("secret")
+		if secret != "" {
+			v["registryCredentials"] = map[string]any{"secretName": secret}
+		}
+		pod := deploymentFrom(t, objects(t, v)["Deployment/gate"]).Spec.Template.Spec
+		dockerConfig := ""
+		for _, e := range pod.Containers[0].Env {
+			if e.Name == "DOCKER_CONFIG" {
+				dockerConfig = e.Value
+			}
+		}
+		mounted := "" // the path, in the container, of the Secret's .dockerconfigjson
+		for _, m := range pod.Containers[0].VolumeMounts {
+			for _, vol := range pod.Volumes {
+				if vol.Name != m.Name || vol.Projected == nil {
+					continue
+				}
+				for _, src := range vol.Projected.Sources {
+					if src.Secret == nil || src.Secret.Name != secret {
+						continue
+					}
+					for _, it := range src.Secret.Items {
+						if it.Key == ".dockerconfigjson" {
+							mounted = m.MountPath + "/" + it.Path
+						}
+					}
+				}
+			}
+		}
+		switch {
+		case secret == "" && (dockerConfig != "" || mounted != ""):
+			t.Errorf("without registryCredentials: DOCKER_CONFIG %q, a Docker config mounted at %q", dockerConfig, mounted)
+		case secret != "" && (dockerConfig == "" || mounted != dockerConfig+"/config.json"):
+			t.Errorf("with registryCredentials.secretName %s: DOCKER_CONFIG %q, its .dockerconfigjson mounted at %q", secret, dockerConfig, mounted)
+		}
 	}
 }

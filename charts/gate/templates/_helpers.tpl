@@ -8,6 +8,7 @@ gate.layout: the webhook's files, all in one projected volume at /etc/gate:
   /etc/gate/tls/tls.{crt,key}    the serving certificate, reloaded when the Secret changes (not with certificates.mode self,
                                  where the webhook reads its Secret through the API)
   /etc/gate/registry-ca/ca.crt   .Values.registryCABundle, named by SSL_CERT_DIR
+  /etc/gate/registry-auth/config.json  .Values.registryCredentials.secretName's .dockerconfigjson, named by DOCKER_CONFIG
 */ -}}
 {{- define "gate.fullname" -}}
 {{- if contains .Chart.Name .Release.Name }}{{ .Release.Name | trunc 63 | trimSuffix "-" }}{{ else }}{{ printf "%s-%s" .Release.Name .Chart.Name | trunc 63 | trimSuffix "-" }}{{ end }}
