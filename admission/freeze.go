@@ -2,8 +2,10 @@ package admission
 
 import "github.com/gatehq/gate/pkg/oci"
 
-// freezeRegistryOptions are the options of the client that reads the freeze repository.
-func freezeRegistryOptions(o Options) []oci.Option {
+// ownRegistryOptions are the options of the clients that read with the webhook's own
+// credentials (registryCredentials in the chart), never a Pod's: the freeze repository and
+// policy bundles.
+func ownRegistryOptions(o Options) []oci.Option {
 	if o.InsecureRegistry {
 		return []oci.Option{oci.WithInsecure()}
 	}

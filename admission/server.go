@@ -79,7 +79,7 @@ func Run(ctx context.Context, o Options) error {
 	klog.SetSlogLogger(o.Log)
 	// Policy bundles are read with the webhook's own credentials, not a Pod's; one that cannot
 	// be verified at start stops the webhook here.
-	policyClient := oci.NewClient(freezeRegistryOptions(o)...)
+	policyClient := oci.NewClient(ownRegistryOptions(o)...)
 	trust, err := config.Load(ctx, o.TrustConfig, config.WithPolicyFetcher(bundle.Fetcher(policyClient)))
 	if err != nil {
 		return err
@@ -105,7 +105,7 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if trust.Freeze != nil {
 		// The freeze repository is read with the webhook's own credentials, not a Pod's.
-		g, err := freeze.NewGuard(oci.NewClient(freezeRegistryOptions(o)...), trust, freeze.DefaultStateTTL, nil)
+		g, err := freeze.NewGuard(oci.NewClient(ownRegistryOptions(o)...), trust, freeze.DefaultStateTTL, nil)
 		if err != nil {
 			return err
 		}
