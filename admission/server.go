@@ -81,6 +81,9 @@ func Run(ctx context.Context, o Options) error {
 	// be verified at start stops the webhook here.
 	policyClient := oci.NewClient(ownRegistryOptions(o)...)
 	trust, err := config.Load(ctx, o.TrustConfig, config.WithPolicyFetcher(bundle.Fetcher(policyClient)))
+	if errors.Is(err, oci.ErrUnauthorized) {
+		return fmt.Errorf("%w; the webhook reads policy bundles with its own credentials, $DOCKER_CONFIG/config.json (the chart's registryCredentials.secretName)", err)
+	}
 	if err != nil {
 		return err
 	}
