@@ -15,6 +15,7 @@ import (
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/record"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Defaults, and why.
@@ -35,19 +36,22 @@ const (
 	DefaultVerifyTimeout = 8 * time.Second
 )
 
-// parsedTTL is how long a parsed digest reference is kept: its meaning never changes, so only
-// the cache's size bounds it.
+// parsedTTL is how long a parsed digest reference, or the media type of a digest's manifest, is
+// kept: neither ever changes, so only the cache's size bounds it.
 const parsedTTL = 24 * time.Hour
 
 // Checker decides images against a trust config. It is safe for concurrent use. The clients
 // given to one Checker must parse references alike (all WithInsecure, or none).
 type Checker struct {
 	// cfg is swapped whole when a policy changes (SwapPolicy): a check reads it once.
-	cfg        *atomic.Pointer[config.Config]
-	size       int
-	decisions  *cache.Cache[string, *gate.Decision]
-	resolving  *cache.Cache[string, name.Digest] // merges concurrent resolutions; keeps nothing
-	parsed     *cache.Cache[string, name.Digest] // digest references as written, parsed once
+	cfg       *atomic.Pointer[config.Config]
+	size      int
+	decisions *cache.Cache[string, *gate.Decision]
+	resolving *cache.Cache[string, name.Digest] // merges concurrent resolutions; keeps nothing
+	parsed    *cache.Cache[string, name.Digest] // digest references as written, parsed once
+	// kinds holds the media type of each digest's manifest, as a tag's HEAD or a verification
+	// read it: a verification told it reads no manifest to tell an index from an image.
+	kinds      *cache.Cache[string, types.MediaType]
 	blessedTTL time.Duration
 	deniedTTL  time.Duration
 	timeout    time.Duration
@@ -100,6 +104,7 @@ func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
 	}
 	c.resolving, _ = cache.New[string, name.Digest](1, c.now)
 	c.parsed, _ = cache.New[string, name.Digest](c.size, c.now)
+	c.kinds, _ = cache.New[string, types.MediaType](c.size, c.now)
 	return c, nil
 }
 
@@ -179,9 +184,13 @@ func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		d, err := c.verify(ctx, reg(), cfg, e, subject)
+		kind, _ := c.kinds.Get(subject.Name())
+		d, err := c.verify(ctx, reg(), cfg, e, subject, kind)
 		if err != nil {
 			return nil, 0, err
+		}
+		if kind == "" && d.Kind != "" {
+			c.kinds.Set(subject.Name(), d.Kind, parsedTTL)
 		}
 		if c.records != nil {
 			if err := c.records.Append(record.Of(d, "admission")); err != nil {
@@ -199,7 +208,8 @@ func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e
 
 // Resolve returns the digest image names, asking the registry only for a tag; concurrent
 // resolutions of the same tag are merged into one request. Tags are not cached: a tag that
-// moves must be seen to move.
+// moves must be seen to move. The media type the tag's HEAD tells is kept by digest, so that
+// verifying the digest reads no manifest to learn it.
 func (c *Checker) Resolve(ctx context.Context, reg Registry, image string) (name.Digest, error) {
 	// Parsing a reference is a tenth of a review whose decision is cached: parse each once.
 	if d, ok := c.parsed.Get(image); ok {
@@ -217,7 +227,10 @@ func (c *Checker) Resolve(ctx context.Context, reg Registry, image string) (name
 	d, _, err := c.resolving.Do(ctx, ref.Name(), func(ctx context.Context) (name.Digest, time.Duration, error) {
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
 		defer cancel()
-		d, err := client.Resolve(ctx, ref.Name())
+		d, kind, err := client.ResolveKind(ctx, ref.Name())
+		if err == nil && kind != "" {
+			c.kinds.Set(d.Name(), kind, parsedTTL)
+		}
 		return d, 0, err
 	})
 	return d, explainTimeout(ctx, err)

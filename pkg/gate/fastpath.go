@@ -15,7 +15,7 @@ import (
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/gatehq/gate/pkg/verify"
 	"github.com/google/go-containerregistry/pkg/name"
-	"golang.org/x/sync/errgroup"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // Limits of the fast path.
@@ -52,42 +52,44 @@ type FastPath struct {
 // when e has a fast path (see takeVSA). Any other VSA is ignored, FAILED
 // ones too: a VSA never denies. The full verification then reads the
 // referrer listing the fast path read: without a VSA to read, the fast path
-// costs no request.
-func VerifyFast(ctx context.Context, c *oci.Client, cfg *config.Config, e *config.Environment, d name.Digest, now time.Time) (*Decision, FastPath, error) {
+// costs no request. kind is the media type of d's manifest when the caller
+// knows it, as for VerifyResolved: an image's then costs no read.
+func VerifyFast(ctx context.Context, c *oci.Client, cfg *config.Config, e *config.Environment, d name.Digest, kind types.MediaType, now time.Time) (*Decision, FastPath, error) {
 	if e.FastPath == nil {
-		dec, err := Verify(ctx, c, cfg, e.Name, d.String(), now)
+		dec, err := VerifyResolved(ctx, c, cfg, e.Name, d, kind, d.String(), now, nil)
 		return dec, FastPath{}, err
 	}
 	v := NewVerifier(c, cfg)
 	var all []oci.Attestation
+	list := func(ctx context.Context) (err error) { all, err = v.list(ctx, d); return err }
 	var plats []oci.Platform
-	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) { all, err = v.list(ectx, d); return err })
-	eg.Go(func() (err error) {
-		// As in VerifyAlso: a manifest the registry lacks is decided as an image.
-		if plats, err = c.Platforms(ectx, d); errors.Is(err, oci.ErrNotFound) {
-			return nil
-		}
-		return err
-	})
-	if err := eg.Wait(); err != nil {
+	var err error
+	if kind != "" && !kind.IsIndex() {
+		err = list(ctx)
+	} else {
+		plats, kind, err = platformsWhile(ctx, c, d, list)
+	}
+	if err != nil {
 		return nil, FastPath{}, err
 	}
 	dec, fp := v.takeVSA(ctx, e, d, all, plats, now)
-	if dec != nil {
-		return dec, fp, nil
+	if dec == nil {
+		read := e.Policy.PredicateTypes()
+		g, err := v.gatherListed(ctx, d, all, read)
+		if err != nil {
+			return nil, fp, err
+		}
+		if len(plats) > 0 {
+			dec, err = decideIndex(ctx, v, e, g, plats, read, d.String(), now)
+		} else {
+			dec, err = Decide(ctx, e, g, d.String(), now)
+		}
+		if err != nil {
+			return nil, fp, err
+		}
 	}
-	types := e.Policy.PredicateTypes()
-	g, err := v.gatherListed(ctx, d, all, types)
-	if err != nil {
-		return nil, fp, err
-	}
-	if len(plats) > 0 {
-		dec, err = decideIndex(ctx, v, e, g, plats, types, d.String(), now)
-	} else {
-		dec, err = Decide(ctx, e, g, d.String(), now)
-	}
-	return dec, fp, err
+	dec.Kind = kind
+	return dec, fp, nil
 }
 
 // takeVSA returns the decision one of d's VSAs stands for, or nil and why

@@ -27,6 +27,11 @@ type Decision struct {
 	Evidence      []UsedEvidence `json:"evidence"`
 	Rejected      []Rejected     `json:"rejected"`
 	Input         *policy.Input  `json:"-"`
+	// Kind is the media type of the manifest decided, as the caller told
+	// VerifyResolved or gate read it; "" when neither knows (a manifest the
+	// registry lacks). A digest's manifest never changes, so a caller may
+	// keep it by digest and tell VerifyResolved next time.
+	Kind types.MediaType `json:"-"`
 }
 
 // UsedEvidence is a verified attestation the policy saw.
@@ -86,37 +91,53 @@ func VerifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env 
 func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, e *config.Environment, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
 	read := append(e.Policy.PredicateTypes(), also...)
 	v := NewVerifier(c, cfg)
-	if kind != "" && !kind.IsIndex() {
-		// The tag's HEAD said it is an image: no request to ask again.
-		g, err := v.Gather(ctx, d, read)
-		if err != nil {
-			return nil, err
-		}
-		return Decide(ctx, e, g, ref, now)
-	}
-	// An index, or a digest of either kind: the digest's own evidence is
-	// needed either way, so it is gathered while the manifest says which.
 	var g *Gathered
+	gather := func(ctx context.Context) (err error) { g, err = v.Gather(ctx, d, read); return err }
 	var plats []oci.Platform
+	var err error
+	if kind != "" && !kind.IsIndex() {
+		// The caller knows it is an image: no request to ask again.
+		err = gather(ctx)
+	} else {
+		// An index, or a digest of either kind: the digest's own evidence is
+		// needed either way, so it is gathered while the manifest says which.
+		plats, kind, err = platformsWhile(ctx, c, d, gather)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var dec *Decision
+	if len(plats) > 0 {
+		dec, err = decideIndex(ctx, v, e, g, plats, read, ref, now)
+	} else {
+		dec, err = Decide(ctx, e, g, ref, now)
+	}
+	if err != nil {
+		return nil, err
+	}
+	dec.Kind = kind
+	return dec, nil
+}
+
+// platformsWhile reads the platforms of d and the media type of its
+// manifest (oci.Client.PlatformsKind) while also runs. A manifest the
+// registry lacks is decided as an image, on whatever evidence names its
+// digest (denied for want of it, as before indexes), and its kind is "".
+func platformsWhile(ctx context.Context, c *oci.Client, d name.Digest, also func(context.Context) error) ([]oci.Platform, types.MediaType, error) {
+	var plats []oci.Platform
+	var kind types.MediaType
 	eg, ectx := errgroup.WithContext(ctx)
-	eg.Go(func() (err error) { g, err = v.Gather(ectx, d, read); return err })
-	eg.Go(func() error {
-		var err error
-		plats, err = c.Platforms(ectx, d)
-		// A manifest the registry lacks is decided as an image, on whatever
-		// evidence names its digest: denied for want of it, as before indexes.
-		if errors.Is(err, oci.ErrNotFound) {
+	eg.Go(func() error { return also(ectx) })
+	eg.Go(func() (err error) {
+		if plats, kind, err = c.PlatformsKind(ectx, d); errors.Is(err, oci.ErrNotFound) {
 			return nil
 		}
 		return err
 	})
 	if err := eg.Wait(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	if len(plats) > 0 {
-		return decideIndex(ctx, v, e, g, plats, read, ref, now)
-	}
-	return Decide(ctx, e, g, ref, now)
+	return plats, kind, nil
 }
 
 // Decide evaluates e's policy over the evidence g gathered about the image

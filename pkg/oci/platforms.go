@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // MaxPlatforms bounds the platform manifests of one index gate decides
@@ -29,20 +30,28 @@ type Platform struct {
 // Platforms returns the platform manifests of the index d names, in the
 // index's order, or none when d names anything else (an image, a chart).
 func (c *Client) Platforms(ctx context.Context, d name.Digest) ([]Platform, error) {
+	plats, _, err := c.PlatformsKind(ctx, d)
+	return plats, err
+}
+
+// PlatformsKind is Platforms that also returns the media type of d's
+// manifest, which the same read tells: a digest's manifest never changes,
+// so a caller may keep it and skip the read next time (see ResolveKind).
+func (c *Client) PlatformsKind(ctx context.Context, d name.Digest) ([]Platform, types.MediaType, error) {
 	desc, err := remote.Get(d, c.remote(ctx)...)
 	if err != nil {
-		return nil, fmt.Errorf("fetching the manifest of %s: %w", d, classify(err))
+		return nil, "", fmt.Errorf("fetching the manifest of %s: %w", d, classify(err))
 	}
 	if !desc.MediaType.IsIndex() {
-		return nil, nil
+		return nil, desc.MediaType, nil
 	}
 	idx, err := desc.ImageIndex()
 	if err != nil {
-		return nil, fmt.Errorf("reading the index %s: %w", d, err)
+		return nil, "", fmt.Errorf("reading the index %s: %w", d, err)
 	}
 	m, err := idx.IndexManifest()
 	if err != nil {
-		return nil, fmt.Errorf("reading the index %s: %w", d, err)
+		return nil, "", fmt.Errorf("reading the index %s: %w", d, err)
 	}
 	var out []Platform
 	for _, child := range m.Manifests {
@@ -56,7 +65,7 @@ func (c *Client) Platforms(ctx context.Context, d name.Digest) ([]Platform, erro
 		out = append(out, p)
 	}
 	if len(out) > MaxPlatforms {
-		return nil, fmt.Errorf("the index %s lists %d platforms, more than the %d gate decides over", d, len(out), MaxPlatforms)
+		return nil, "", fmt.Errorf("the index %s lists %d platforms, more than the %d gate decides over", d, len(out), MaxPlatforms)
 	}
-	return out, nil
+	return out, desc.MediaType, nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // always are the predicate types a row reads for itself, whatever the
@@ -26,28 +27,28 @@ type gathered struct {
 	decisions []*gate.Decision // in the order of the environments asked for
 }
 
-// gather verifies the evidence of d once (a single listing, each bundle
-// fetched once, with gate verify's own verification) and decides d in each
-// environment over it. It is the only place this package calls pkg/gate:
+// gather verifies the evidence of d, whose manifest is of kind ("":
+// unknown), once (a single listing, each bundle fetched once, with gate
+// verify's own verification) and decides d in each environment over it. It is the only place this package calls pkg/gate:
 // when gate's Verifier lands, its body becomes one Gather and one decide
 // per environment.
-func gather(ctx context.Context, c *oci.Client, cfg *config.Config, d name.Digest, envs []*config.Environment, now time.Time) (*gathered, error) {
-	var types []string
+func gather(ctx context.Context, c *oci.Client, cfg *config.Config, d name.Digest, kind types.MediaType, envs []*config.Environment, now time.Time) (*gathered, error) {
+	var reads []string
 	for _, e := range envs {
-		types = append(types, e.Policy.PredicateTypes()...)
+		reads = append(reads, e.Policy.PredicateTypes()...)
 	}
-	types = append(types, always...)
-	slices.Sort(types)
-	types = slices.Compact(types)
+	reads = append(reads, always...)
+	slices.Sort(reads)
+	reads = slices.Compact(reads)
 	// Any environment serves to gather: its decision is taken again below,
 	// over the evidence its own policy reads, like every other environment's.
-	first, err := gate.VerifyAlso(ctx, c, cfg, envs[0].Name, d.String(), now, types)
+	first, err := gate.VerifyResolved(ctx, c, cfg, envs[0].Name, d, kind, d.String(), now, reads)
 	if err != nil {
 		return nil, err
 	}
 	g := &gathered{evidence: first.Input.Evidence, used: first.Evidence, rejected: first.Rejected}
 	for i, e := range envs {
-		if i == 0 && readsAll(e, types) {
+		if i == 0 && readsAll(e, reads) {
 			// VerifyAlso decided over exactly what e's policy reads: its decision stands.
 			g.decisions = append(g.decisions, first)
 			continue

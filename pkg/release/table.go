@@ -14,6 +14,7 @@ import (
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/policy"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -100,7 +101,7 @@ func Build(ctx context.Context, c *oci.Client, cfg *config.Config, ref string, n
 	if err != nil {
 		return nil, err
 	}
-	repo, tags, err := digests(ctx, c, ref)
+	repo, tags, kinds, err := digests(ctx, c, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -124,7 +125,7 @@ func Build(ctx context.Context, c *oci.Client, cfg *config.Config, ref string, n
 	g.SetLimit(digestConcurrency)
 	for i := range t.Rows {
 		g.Go(func() error {
-			got, err := gather(gctx, c, cfg, repo.Digest(t.Rows[i].Digest), envs, now)
+			got, err := gather(gctx, c, cfg, repo.Digest(t.Rows[i].Digest), kinds[t.Rows[i].Digest], envs, now)
 			if err != nil {
 				return fmt.Errorf("reading the evidence of %s: %w", t.Rows[i].Reference, err)
 			}
@@ -169,27 +170,29 @@ func environments(cfg *config.Config, names []string) ([]*config.Environment, er
 
 // digests returns ref's repository and the digests to show, each with the
 // tags that name it: ref's own, or every tag's but gate's and cosign's
-// (sha256-…, which name attestations, not releases).
-func digests(ctx context.Context, c *oci.Client, ref string) (name.Repository, map[string][]string, error) {
+// (sha256-…, which name attestations, not releases); and the media type of
+// each digest's manifest that a tag's HEAD told, so that verifying the
+// digest reads no manifest to learn it.
+func digests(ctx context.Context, c *oci.Client, ref string) (name.Repository, map[string][]string, map[string]types.MediaType, error) {
 	r, err := c.ParseReference(ref)
 	if err != nil {
-		return name.Repository{}, nil, err
+		return name.Repository{}, nil, nil, err
 	}
 	repo := r.Context()
 	if names(ref) {
-		d, err := c.Resolve(ctx, ref)
+		d, kind, err := c.ResolveKind(ctx, ref)
 		if err != nil {
-			return repo, nil, err
+			return repo, nil, nil, err
 		}
 		var tags []string
 		if t, ok := r.(name.Tag); ok {
 			tags = []string{t.TagStr()}
 		}
-		return repo, map[string][]string{d.DigestStr(): tags}, nil
+		return repo, map[string][]string{d.DigestStr(): tags}, map[string]types.MediaType{d.DigestStr(): kind}, nil
 	}
 	all, err := c.Tags(ctx, repo)
 	if err != nil {
-		return repo, nil, err
+		return repo, nil, nil, err
 	}
 	var releases []string
 	for _, t := range all {
@@ -198,29 +201,31 @@ func digests(ctx context.Context, c *oci.Client, ref string) (name.Repository, m
 		}
 	}
 	if len(releases) > MaxTags {
-		return repo, nil, fmt.Errorf("%s has %d tags, more than the %d gate reads for a table: name a tag or a digest (%s:TAG)", repo, len(releases), MaxTags, repo)
+		return repo, nil, nil, fmt.Errorf("%s has %d tags, more than the %d gate reads for a table: name a tag or a digest (%s:TAG)", repo, len(releases), MaxTags, repo)
 	}
 	found := make([]string, len(releases))
+	kinds := make([]types.MediaType, len(releases))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(digestConcurrency * 2)
 	for i, t := range releases {
 		g.Go(func() error {
-			d, err := c.Resolve(gctx, repo.Tag(t).String())
+			d, kind, err := c.ResolveKind(gctx, repo.Tag(t).String())
 			if err != nil {
 				return err
 			}
-			found[i] = d.DigestStr()
+			found[i], kinds[i] = d.DigestStr(), kind
 			return nil
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return repo, nil, err
+		return repo, nil, nil, err
 	}
-	out := map[string][]string{}
+	out, kindOf := map[string][]string{}, map[string]types.MediaType{}
 	for i, t := range releases {
 		out[found[i]] = append(out[found[i]], t)
+		kindOf[found[i]] = kinds[i]
 	}
-	return repo, out, nil
+	return repo, out, kindOf, nil
 }
 
 // names says whether ref names one image (by tag or digest) rather than a

@@ -48,6 +48,37 @@ type Result struct {
 	P99ms    float64 `json:"p99ms"`
 	MaxMs    float64 `json:"maxMs"`
 	FirstErr string  `json:"firstError,omitempty"`
+	// ErrorKinds counts the errors by message (at most maxErrorKinds of them), so that a run
+	// whose first error is a consequence ("force closed") shows its cause too.
+	ErrorKinds map[string]int64 `json:"errorKinds,omitempty"`
+}
+
+// maxErrorKinds bounds the distinct error messages a run keeps: a broken webhook fails
+// every review alike, and a few kinds say what happened.
+const maxErrorKinds = 8
+
+// failures counts a run's errors, by message.
+type failures struct {
+	mu    sync.Mutex
+	n     int64
+	first string
+	kinds map[string]int64
+}
+
+func (f *failures) add(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.n++
+	msg := err.Error()
+	if f.first == "" {
+		f.first = msg
+	}
+	if f.kinds == nil {
+		f.kinds = map[string]int64{}
+	}
+	if _, ok := f.kinds[msg]; ok || len(f.kinds) < maxErrorKinds {
+		f.kinds[msg]++
+	}
 }
 
 func main() {
@@ -138,12 +169,8 @@ func newClient(caFile string) (*http.Client, error) {
 // load sends n reviews, c at a time, and measures them.
 func load(client *http.Client, url string, reviews [][]byte, n, c int) Result {
 	latencies := make([]time.Duration, n)
-	var next, errs, allowed atomic.Int64
-	var firstErr atomic.Value
-	fail := func(err error) {
-		errs.Add(1)
-		firstErr.CompareAndSwap(nil, err.Error())
-	}
+	var next, allowed atomic.Int64
+	var fails failures
 	var wg sync.WaitGroup
 	start := time.Now()
 	for range c {
@@ -158,7 +185,7 @@ func load(client *http.Client, url string, reviews [][]byte, n, c int) Result {
 				latencies[i] = time.Since(t0)
 				switch {
 				case err != nil:
-					fail(err)
+					fails.add(err)
 				case ok:
 					allowed.Add(1)
 				}
@@ -166,7 +193,7 @@ func load(client *http.Client, url string, reviews [][]byte, n, c int) Result {
 		})
 	}
 	wg.Wait()
-	r := summarize(latencies, time.Since(start), errs.Load(), allowed.Load(), &firstErr)
+	r := summarize(latencies, time.Since(start), &fails, allowed.Load())
 	r.Conc = c
 	return r
 }
@@ -175,8 +202,8 @@ func load(client *http.Client, url string, reviews [][]byte, n, c int) Result {
 // was meant to be sent.
 func loadAtRate(client *http.Client, url string, reviews [][]byte, n int, rate float64) Result {
 	latencies := make([]time.Duration, n)
-	var errs, allowed atomic.Int64
-	var firstErr atomic.Value
+	var allowed atomic.Int64
+	var fails failures
 	var wg sync.WaitGroup
 	interval := time.Duration(float64(time.Second) / rate)
 	start := time.Now()
@@ -190,29 +217,26 @@ func loadAtRate(client *http.Client, url string, reviews [][]byte, n int, rate f
 			latencies[i] = time.Since(intended)
 			switch {
 			case err != nil:
-				errs.Add(1)
-				firstErr.CompareAndSwap(nil, err.Error())
+				fails.add(err)
 			case ok:
 				allowed.Add(1)
 			}
 		})
 	}
 	wg.Wait()
-	r := summarize(latencies, time.Since(start), errs.Load(), allowed.Load(), &firstErr)
+	r := summarize(latencies, time.Since(start), &fails, allowed.Load())
 	r.Rate = rate
 	return r
 }
 
-func summarize(latencies []time.Duration, elapsed time.Duration, errs, allowed int64, firstErr *atomic.Value) Result {
+func summarize(latencies []time.Duration, elapsed time.Duration, fails *failures, allowed int64) Result {
 	n := len(latencies)
 	slices.Sort(latencies)
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	r := Result{Reviews: n, Errors: errs, Allowed: allowed, Seconds: elapsed.Seconds(),
+	fails.mu.Lock()
+	defer fails.mu.Unlock()
+	return Result{Reviews: n, Errors: fails.n, Allowed: allowed, Seconds: elapsed.Seconds(), FirstErr: fails.first, ErrorKinds: fails.kinds,
 		PerSec: float64(n) / elapsed.Seconds(), P50ms: ms(latencies[n*50/100]), P99ms: ms(latencies[min(n-1, n*99/100)]), MaxMs: ms(latencies[n-1])}
-	if e, ok := firstErr.Load().(string); ok {
-		r.FirstErr = e
-	}
-	return r
 }
 
 // review posts one AdmissionReview and reports whether it was admitted.
