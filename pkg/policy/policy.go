@@ -90,6 +90,7 @@ type Gate struct {
 // concurrently.
 type Policy struct {
 	decision       rego.PreparedEvalQuery
+	presets        []preset
 	predicateTypes []string
 	version        string
 }
@@ -150,7 +151,11 @@ func compileFiles(ctx context.Context, path func(string) string, files map[strin
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{decision: decision, predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+	pre, err := presets(ctx, compiler, store)
+	if err != nil {
+		return nil, err
+	}
+	return &Policy{decision: decision, presets: pre, predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // policyFiles returns the policy's files under dir, relative to it and sorted.
@@ -269,7 +274,7 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("converting policy input: %w", err)
 	}
-	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v))
+	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v), rego.EvalVirtualCache(cache(p.presets)))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
