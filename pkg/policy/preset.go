@@ -113,19 +113,20 @@ func readsInputDirectly(r *ast.Rule) bool {
 	return found
 }
 
-// evalRef is the value of the document at ref, nil when it is undefined or
-// cannot be evaluated.
+// evalRef is the value of the document at ref (false too), nil when it is
+// undefined or cannot be evaluated.
 func evalRef(ctx context.Context, c *ast.Compiler, store storage.Store, ref ast.Ref) (*ast.Term, error) {
 	asTerm := rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil })
-	rs, err := rego.New(rego.ParsedQuery(ast.NewBody(ast.NewExpr(ast.NewTerm(ref)))), rego.Compiler(c), rego.Store(store), asTerm).Eval(ctx)
-	if err != nil || len(rs) != 1 || len(rs[0].Expressions) != 1 {
+	query := ast.NewBody(ast.Equality.Expr(ast.VarTerm("x"), ast.NewTerm(ref)))
+	rs, err := rego.New(rego.ParsedQuery(query), rego.Compiler(c), rego.Store(store), asTerm).Eval(ctx)
+	if err != nil || len(rs) != 1 {
 		return nil, nil //nolint:nilerr // left to each decision, which meets the same error
 	}
-	t, ok := rs[0].Expressions[0].Value.(*ast.Term)
+	v, ok := rs[0].Bindings["x"].(*ast.Term)
 	if !ok {
-		return nil, fmt.Errorf("presetting %v: a %T, not a term", ref, rs[0].Expressions[0].Value)
+		return nil, fmt.Errorf("presetting %v: a %T, not a term", ref, rs[0].Bindings["x"])
 	}
-	return t, nil
+	return v, nil
 }
 
 // cache is a new cache of rule values for one decision, holding the presets.

@@ -40,6 +40,8 @@ with_input := x if x := from_input with input.x as 1
 
 undefined_from_params := 1 if data.gate.params.k == 2
 
+false_from_params := data.gate.params.k == 2
+
 nested.a := 1
 
 nested.b := input.x
@@ -55,6 +57,7 @@ nested.b := input.x
 	slices.Sort(got)
 	want := []string{
 		"data.gate.blessed.decision={\"allowed\": false, \"gates\": []}",
+		"data.gate.blessed.false_from_params=false",
 		"data.gate.blessed.from_params=1",
 		"data.gate.blessed.from_rule=2",
 		`data.gate.blessed.keys={"k"}`,
