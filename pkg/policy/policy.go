@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -90,7 +91,8 @@ type Gate struct {
 // concurrently.
 type Policy struct {
 	decision       rego.PreparedEvalQuery
-	presets        []preset
+	presetRefs     []ast.Ref
+	presets        atomic.Pointer[[]preset] // from the first decision that succeeded
 	predicateTypes []string
 	version        string
 }
@@ -151,11 +153,7 @@ func compileFiles(ctx context.Context, path func(string) string, files map[strin
 	if err != nil {
 		return nil, err
 	}
-	pre, err := presets(ctx, compiler, store)
-	if err != nil {
-		return nil, err
-	}
-	return &Policy{decision: decision, presets: pre, predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+	return &Policy{decision: decision, presetRefs: presetRefs(compiler), predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // policyFiles returns the policy's files under dir, relative to it and sorted.
@@ -274,11 +272,18 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("converting policy input: %w", err)
 	}
-	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v), rego.EvalVirtualCache(cache(p.presets)))
+	pre := p.presets.Load()
+	vc := cache(pre)
+	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v), rego.EvalVirtualCache(vc))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
-	return decode(rs)
+	d, err := decode(rs)
+	if err == nil && pre == nil {
+		harvested := harvest(vc, p.presetRefs)
+		p.presets.CompareAndSwap(nil, &harvested)
+	}
+	return d, err
 }
 
 // value is in as the AST value the policy reads, built directly: neither a

@@ -1,34 +1,28 @@
 package policy
 
 import (
-	"context"
-	"fmt"
-
 	"github.com/open-policy-agent/opa/v1/ast"
-	"github.com/open-policy-agent/opa/v1/rego"
-	"github.com/open-policy-agent/opa/v1/storage"
 	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // A preset is the value of a rule that does not read the input: with the
 // params fixed at Load, such a rule (the params gate's problems, the known
 // keys, the freshness limits, the rank of gate kinds …) has one value for
-// every decision. Load evaluates each once, and every decision starts with
-// them in OPA's cache of rule values, as if an earlier expression of the same
-// decision had evaluated them: the same values, without evaluating their
-// bodies again on each decision.
+// every decision. The first decision leaves these values in OPA's cache of
+// rule values, as it leaves every rule's, and each later decision starts with
+// them there, as if an earlier expression of the same decision had evaluated
+// them: the same values, without evaluating their bodies again. Nothing is
+// evaluated for them at Load, which a one-shot gate verify pays for.
 type preset struct {
 	ref   ast.Ref
 	value *ast.Term
 }
 
-// presets evaluates the rules of c that can be preset: rules without
-// arguments, at a path of their own (no rule below it), none of whose rules
-// read the input, call a nondeterministic builtin or use `with`, directly or
-// through the rules and functions they depend on. A rule that is undefined or
-// fails to evaluate is left to each decision, which then fails or is
-// undefined as it would have been.
-func presets(ctx context.Context, c *ast.Compiler, store storage.Store) ([]preset, error) {
+// presetRefs returns the paths of the rules of c that can be preset: rules
+// without arguments, at a path of their own (no rule below it), none of whose
+// rules read the input, call a nondeterministic builtin or use `with`,
+// directly or through the rules and functions they depend on.
+func presetRefs(c *ast.Compiler) []ast.Ref {
 	reads := map[*ast.Rule]bool{} // whether a rule reads the input, memoized
 	var readsInput func(r *ast.Rule) bool
 	readsInput = func(r *ast.Rule) bool {
@@ -51,7 +45,7 @@ func presets(ctx context.Context, c *ast.Compiler, store storage.Store) ([]prese
 		return v
 	}
 
-	var out []preset
+	var out []ast.Ref
 	seen := map[string]bool{}
 	for _, m := range c.Modules {
 		for _, r := range m.Rules {
@@ -77,16 +71,10 @@ func presets(ctx context.Context, c *ast.Compiler, store storage.Store) ([]prese
 			if !independent {
 				continue
 			}
-			value, err := evalRef(ctx, c, store, path)
-			if err != nil {
-				return nil, err
-			}
-			if value != nil {
-				out = append(out, preset{ref: path, value: value})
-			}
+			out = append(out, path)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // readsInputDirectly is whether r itself refers to the input, calls a
@@ -113,27 +101,26 @@ func readsInputDirectly(r *ast.Rule) bool {
 	return found
 }
 
-// evalRef is the value of the document at ref (false too), nil when it is
-// undefined or cannot be evaluated.
-func evalRef(ctx context.Context, c *ast.Compiler, store storage.Store, ref ast.Ref) (*ast.Term, error) {
-	asTerm := rego.GenerateJSON(func(t *ast.Term, _ *rego.EvalContext) (any, error) { return t, nil })
-	query := ast.NewBody(ast.Equality.Expr(ast.VarTerm("x"), ast.NewTerm(ref)))
-	rs, err := rego.New(rego.ParsedQuery(query), rego.Compiler(c), rego.Store(store), asTerm).Eval(ctx)
-	if err != nil || len(rs) != 1 {
-		return nil, nil //nolint:nilerr // left to each decision, which meets the same error
+// harvest returns the values vc holds for refs, vc having been the cache of a
+// decision that succeeded.
+func harvest(vc topdown.VirtualCache, refs []ast.Ref) []preset {
+	var out []preset
+	for _, ref := range refs {
+		if v, _ := vc.Get(ref); v != nil {
+			out = append(out, preset{ref: ref, value: v})
+		}
 	}
-	v, ok := rs[0].Bindings["x"].(*ast.Term)
-	if !ok {
-		return nil, fmt.Errorf("presetting %v: a %T, not a term", ref, rs[0].Bindings["x"])
-	}
-	return v, nil
+	return out
 }
 
-// cache is a new cache of rule values for one decision, holding the presets.
-func cache(presets []preset) topdown.VirtualCache {
+// cache is a new cache of rule values for one decision, holding the presets
+// (none before the first decision).
+func cache(presets *[]preset) topdown.VirtualCache {
 	vc := topdown.NewVirtualCache()
-	for _, p := range presets {
-		vc.Put(p.ref, p.value)
+	if presets != nil {
+		for _, p := range *presets {
+			vc.Put(p.ref, p.value)
+		}
 	}
 	return vc
 }

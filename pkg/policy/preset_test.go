@@ -5,20 +5,22 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"sync"
 	"testing"
 
 	"github.com/gatehq/gate/attestations"
 )
 
 // TestPresetsOnlyRulesWithoutInput names, on a policy made for it, which
-// rules Load presets: those whose value follows from the params alone, and no
-// rule that reads the input, even through a function or another rule.
+// rules a decision leaves preset for the next: those whose value follows from
+// the params alone, and no rule that reads the input, even through a function
+// or another rule.
 func TestPresetsOnlyRulesWithoutInput(t *testing.T) {
 	files := map[string][]byte{"p.rego": []byte(`package gate.blessed
 
 predicate_types := set()
 
-decision := {"allowed": false, "gates": []}
+decision := {"allowed": false, "gates": [from_rule, keys, from_input, through_rule, through_function, through_set, with_input, undefined_from_params, false_from_params, nested]}
 
 from_params := data.gate.params.k
 
@@ -50,28 +52,69 @@ nested.b := input.x
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []string
-	for _, x := range p.presets {
-		got = append(got, fmt.Sprintf("%v=%v", x.ref, x.value))
+	var refs []string
+	for _, r := range p.presetRefs {
+		refs = append(refs, r.String())
 	}
-	slices.Sort(got)
+	slices.Sort(refs)
 	want := []string{
-		"data.gate.blessed.decision={\"allowed\": false, \"gates\": []}",
-		"data.gate.blessed.false_from_params=false",
-		"data.gate.blessed.from_params=1",
-		"data.gate.blessed.from_rule=2",
-		`data.gate.blessed.keys={"k"}`,
-		"data.gate.blessed.nested.a=1",
-		"data.gate.blessed.predicate_types=set()",
+		"data.gate.blessed.false_from_params",
+		"data.gate.blessed.from_params",
+		"data.gate.blessed.from_rule",
+		"data.gate.blessed.keys",
+		"data.gate.blessed.nested.a",
+		"data.gate.blessed.predicate_types",
+		"data.gate.blessed.undefined_from_params",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("presets:\n got %q\nwant %q", got, want)
+	if !slices.Equal(refs, want) {
+		t.Errorf("rules preset:\n got %q\nwant %q", refs, want)
+	}
+
+	if p.presets.Load() != nil {
+		t.Fatal("presets before any decision")
+	}
+	// The decision is malformed (its gates are not objects): only a
+	// decision that succeeded leaves presets.
+	if _, err := p.Evaluate(context.Background(), Input{Now: now}); err == nil {
+		t.Fatal("a malformed decision evaluated")
+	}
+	if p.presets.Load() != nil {
+		t.Fatal("a decision that failed left presets")
 	}
 }
 
-// TestPresetsDecideAlike evaluates the shipped policy with and without its
-// presets, for each environment and inputs that pass and fail each gate:
-// presetting must not change a decision, its reasons or its next steps.
+// TestPresetsHarvested checks that the first decision leaves the values of
+// the shipped policy's rules that do not read the input for the next.
+func TestPresetsHarvested(t *testing.T) {
+	p := load(t, "production")
+	if _, err := p.Evaluate(context.Background(), input(blessed(t))); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, x := range *p.presets.Load() {
+		got[x.ref.String()] = x.value.String()
+	}
+	for ref, want := range map[string]string{
+		"data.gate.blessed._param_problems": "set()",
+		"data.gate.blessed._unknown_kind":   "9",
+		"data.gate.blessed._max_age_ns":     "604800000000000",
+	} {
+		if got[ref] != want {
+			t.Errorf("%s preset as %q, want %q", ref, got[ref], want)
+		}
+	}
+	for ref := range got {
+		if ref == "data.gate.blessed.gates" || ref == "data.gate.blessed.decision" || ref == "data.gate.blessed._latest" {
+			t.Errorf("%s, which reads the input, is preset", ref)
+		}
+	}
+}
+
+// TestPresetsDecideAlike evaluates the shipped policy with presets (from a
+// first decision on other input) and without (a fresh policy's first
+// decision), for each environment and inputs that pass and fail each gate,
+// concurrently: presetting must not change a decision, its reasons or its
+// next steps.
 func TestPresetsDecideAlike(t *testing.T) {
 	all := blessed(t)
 	inputs := map[string][]Evidence{"none": nil, "blessed": all}
@@ -83,23 +126,27 @@ func TestPresetsDecideAlike(t *testing.T) {
 		testResult(t, "unit", attestations.ResultFailed, 40, 3))
 	for _, env := range []string{"production", "staging"} {
 		p := load(t, env)
-		if len(p.presets) == 0 {
+		if _, err := p.Evaluate(context.Background(), input(nil)); err != nil {
+			t.Fatal(err)
+		}
+		if pre := p.presets.Load(); pre == nil || len(*pre) == 0 {
 			t.Fatalf("%s: no rule preset", env)
 		}
-		plain := *p
-		plain.presets = nil
+		var wg sync.WaitGroup
 		for name, evidence := range inputs {
-			want, err := plain.Evaluate(context.Background(), input(evidence))
+			want, err := load(t, env).Evaluate(context.Background(), input(evidence))
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := p.Evaluate(context.Background(), input(evidence))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(got, want) {
-				t.Errorf("%s, %s: with presets %+v\nwithout %+v", env, name, got, want)
-			}
+			wg.Go(func() {
+				got, err := p.Evaluate(context.Background(), input(evidence))
+				if err != nil {
+					t.Error(err)
+				} else if !reflect.DeepEqual(got, want) {
+					t.Errorf("%s, %s: with presets %+v\nwithout %+v", env, name, got, want)
+				}
+			})
 		}
+		wg.Wait()
 	}
 }
