@@ -92,7 +92,8 @@ type Gate struct {
 type Policy struct {
 	decision       rego.PreparedEvalQuery
 	presetRefs     []ast.Ref
-	presets        atomic.Pointer[[]preset] // from the first decision that succeeded
+	presets        atomic.Pointer[[]preset] // from the decision that succeeded with the most
+	harvests       atomic.Int32
 	predicateTypes []string
 	version        string
 }
@@ -279,9 +280,12 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
 	d, err := decode(rs)
-	if err == nil && pre == nil {
-		harvested := harvest(vc, p.presetRefs)
-		p.presets.CompareAndSwap(nil, &harvested)
+	if err == nil && (pre == nil || len(*pre) < len(p.presetRefs)) && p.harvests.Add(1) <= maxHarvests {
+		// A decision that skipped some of these rules (no evidence of a
+		// kind) left fewer: a later one may add them.
+		if harvested := harvest(vc, p.presetRefs); pre == nil || len(harvested) > len(*pre) {
+			p.presets.CompareAndSwap(pre, &harvested)
+		}
 	}
 	return d, err
 }

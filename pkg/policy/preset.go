@@ -8,9 +8,9 @@ import (
 // A preset is the value of a rule that does not read the input: with the
 // params fixed at Load, such a rule (the params gate's problems, the known
 // keys, the freshness limits, the rank of gate kinds …) has one value for
-// every decision. The first decision leaves these values in OPA's cache of
-// rule values, as it leaves every rule's, and each later decision starts with
-// them there, as if an earlier expression of the same decision had evaluated
+// every decision. A decision that succeeds leaves these values in OPA's cache
+// of rule values, as it leaves every rule's, and each later decision starts
+// with them there, as if an earlier expression of the same decision had evaluated
 // them: the same values, without evaluating their bodies again. Nothing is
 // evaluated for them at Load, which a one-shot gate verify pays for.
 type preset struct {
@@ -101,12 +101,17 @@ func readsInputDirectly(r *ast.Rule) bool {
 	return found
 }
 
+// maxHarvests is how many decisions may look for presets: some rules no
+// decision evaluates (predicate_types), so the set may never be complete.
+const maxHarvests = 16
+
 // harvest returns the values vc holds for refs, vc having been the cache of a
 // decision that succeeded.
 func harvest(vc topdown.VirtualCache, refs []ast.Ref) []preset {
 	var out []preset
 	for _, ref := range refs {
-		if v, _ := vc.Get(ref); v != nil {
+		// An undefined rule is cached as nil, and preset as undefined.
+		if v, undefined := vc.Get(ref); v != nil || undefined {
 			out = append(out, preset{ref: ref, value: v})
 		}
 	}

@@ -83,12 +83,26 @@ nested.b := input.x
 	}
 }
 
-// TestPresetsHarvested checks that the first decision leaves the values of
-// the shipped policy's rules that do not read the input for the next.
+// TestPresetsHarvested checks that decisions leave the values of the shipped
+// policy's rules that do not read the input for the next: a decision on no
+// evidence, which never asks for the approvals' maximum age, some; a later
+// one on all the evidence, the rest.
 func TestPresetsHarvested(t *testing.T) {
 	p := load(t, "production")
+	if _, err := p.Evaluate(context.Background(), input(nil)); err != nil {
+		t.Fatal(err)
+	}
+	first := len(*p.presets.Load())
+	for _, x := range *p.presets.Load() {
+		if x.ref.String() == "data.gate.blessed._max_age_ns" {
+			t.Fatalf("_max_age_ns preset by a decision on no evidence")
+		}
+	}
 	if _, err := p.Evaluate(context.Background(), input(blessed(t))); err != nil {
 		t.Fatal(err)
+	}
+	if n := len(*p.presets.Load()); n <= first {
+		t.Errorf("%d presets after a decision on all the evidence, %d before", n, first)
 	}
 	got := map[string]string{}
 	for _, x := range *p.presets.Load() {
