@@ -10,9 +10,9 @@ import (
 // keys, the freshness limits, the rank of gate kinds …) has one value for
 // every decision. A decision that succeeds leaves these values in OPA's cache
 // of rule values, as it leaves every rule's, and each later decision starts
-// with them there, as if an earlier expression of the same decision had evaluated
-// them: the same values, without evaluating their bodies again. Nothing is
-// evaluated for them at Load, which a one-shot gate verify pays for.
+// with them there, as if an earlier expression of the same decision had
+// evaluated them: the same values, without evaluating their bodies again.
+// Nothing is evaluated for them at Load, which a one-shot gate verify pays for.
 type preset struct {
 	ref   ast.Ref
 	value *ast.Term
