@@ -115,7 +115,7 @@ gates contains {"name": concat("/", ["approval", role]), "passed": passed, "reas
 	approvers := {a.identity | some a in _latest; a.role == role; _counted(a)}
 	uncounted := array.concat(
 		[_uncounted_why(a) | some a in _latest; a.role == role; a.decision == "GO"; not _counted(a)],
-		["dated in the future" | some a in _approvals; a.role == role; a.decision == "GO"; a.at > _now + _max_clock_skew_ns],
+		["dated in the future" | some r in _future_gos; r == role],
 	)
 	passed := count(approvers) >= needed
 	reason := sprintf("%s: %v of %v GO approvals%s%s", [
@@ -123,6 +123,9 @@ gates contains {"name": concat("/", ["approval", role]), "passed": passed, "reas
 		_from({a.who | some a in _latest; a.role == role; _counted(a)}), _notes(uncounted),
 	])
 }
+
+# The role of each GO dated in the future, found once for all roles.
+_future_gos := [a.role | some a in _approvals; a.decision == "GO"; a.at > _now + _max_clock_skew_ns]
 
 _from(names) := "" if count(names) == 0
 

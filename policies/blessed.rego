@@ -27,13 +27,15 @@ allowed if {
 	}
 }
 
-decision := {"allowed": allowed, "gates": [_explained(ranked[1]) | some ranked in sort({[_rank(g.name), g] | some g in gates})]}
+decision := {"allowed": allowed, "gates": [_explained(ranked[1]) | some ranked in sort({[object.get(_kinds, split(g.name, "/")[0], _unknown_kind), g] | some g in gates})]}
 
 # Gates are listed in pipeline order, then by name; a kind this list does not
 # know goes last rather than missing from the decision.
 _kinds := {"params": 0, "tests": 1, "coverage": 2, "vulnerabilities": 3, "provenance": 4, "approval": 5, "nogo": 6, "freshness": 7, "same-source-commit": 8}
 
-_rank(name) := object.get(_kinds, split(name, "/")[0], count(_kinds))
+# Written out in decision rather than called per gate: a call costs more than
+# its body.
+_unknown_kind := count(_kinds)
 
 # The bundles gate must fetch for these params. Approvals are needed for the
 # vulnerability gate too, because waivers are carried by GO approvals.

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -90,6 +91,9 @@ type Gate struct {
 // concurrently.
 type Policy struct {
 	decision       rego.PreparedEvalQuery
+	presetRefs     []ast.Ref
+	presets        atomic.Pointer[[]preset] // from the decision that succeeded with the most
+	harvests       atomic.Int32
 	predicateTypes []string
 	version        string
 }
@@ -150,7 +154,7 @@ func compileFiles(ctx context.Context, path func(string) string, files map[strin
 	if err != nil {
 		return nil, err
 	}
-	return &Policy{decision: decision, predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+	return &Policy{decision: decision, presetRefs: presetRefs(compiler), predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
 }
 
 // policyFiles returns the policy's files under dir, relative to it and sorted.
@@ -269,11 +273,21 @@ func (p *Policy) Evaluate(ctx context.Context, in Input) (Decision, error) {
 	if err != nil {
 		return Decision{}, fmt.Errorf("converting policy input: %w", err)
 	}
-	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v))
+	pre := p.presets.Load()
+	vc := cache(pre)
+	rs, err := p.decision.Eval(ctx, rego.EvalParsedInput(v), rego.EvalVirtualCache(vc))
 	if err != nil {
 		return Decision{}, fmt.Errorf("evaluating policy: %w", err)
 	}
-	return decode(rs)
+	d, err := decode(rs)
+	if err == nil && (pre == nil || len(*pre) < len(p.presetRefs)) && p.harvests.Add(1) <= maxHarvests {
+		// A decision that skipped some of these rules (no evidence of a
+		// kind) left fewer: a later one may add them.
+		if harvested := harvest(vc, p.presetRefs); pre == nil || len(harvested) > len(*pre) {
+			p.presets.CompareAndSwap(pre, &harvested)
+		}
+	}
+	return d, err
 }
 
 // value is in as the AST value the policy reads, built directly: neither a
