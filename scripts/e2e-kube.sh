@@ -7,7 +7,8 @@
 # pulled from a local registry and laid out by test/kube/image_test.go (GATE_IMAGE_LAYOUT).
 #
 # Cold (nothing built): 14 min on a quiet 2-core machine, 32 min on a busy one, nearly all of it
-# compiling kube-apiserver, helm and etcd. Warm: the test itself, about 25 s.
+# compiling kube-apiserver, helm and etcd. Warm: the image build (1 to 2 min from a fresh clone,
+# seconds when its build cache is warm) and the tests, a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # install-kube.sh prints NAME=PATH lines: the test reads them as GATE_<NAME>.
