@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -214,6 +215,11 @@ func (c *Checker) Resolve(ctx context.Context, reg Registry, image string) (name
 	// Parsing a reference is a tenth of a review whose decision is cached: parse each once.
 	if d, ok := c.parsed.Get(image); ok {
 		return d, nil
+	}
+	if strings.HasPrefix(image, oci.ChartScheme) {
+		// gate's commands take oci:// for Helm charts; a container runtime takes no scheme,
+		// and pinning it to a digest would turn a Pod that cannot run into one that can.
+		return name.Digest{}, fmt.Errorf("%s: a container image is named without a scheme (write it as %s); oci:// names a Helm chart or another OCI artifact, which a Pod cannot run", image, strings.TrimPrefix(image, oci.ChartScheme))
 	}
 	client := reg()
 	ref, err := client.ParseReference(image)

@@ -356,3 +356,21 @@ func TestCheckRecoversAPanicAsCouldNotDecide(t *testing.T) {
 		})
 	}
 }
+
+// TestCheckRefusesAChartSchemeInAPod: gate's commands take oci://REG/REPO for Helm charts,
+// and its reference parsing strips the scheme; a Pod's image written so is not a container
+// image a runtime can pull, and is refused rather than decided (and pinned) as the image it
+// names without the scheme, blessed or not.
+func TestCheckRefusesAChartSchemeInAPod(t *testing.T) {
+	f := admittest.New(t)
+	blessed, _ := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, blessed)
+	c := newChecker(t, f)
+	rs, err := c.Check(context.Background(), admit.Client(f.Client), admittest.Production, []string{oci.ChartScheme + blessed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rs[0].Allowed() || rs[0].Err == nil || !strings.Contains(rs[0].Err.Error(), "write it as "+blessed) {
+		t.Fatalf("a Pod image oci://%s: allowed=%v, err %v; want refused, saying how to write it", blessed, rs[0].Allowed(), rs[0].Err)
+	}
+}
