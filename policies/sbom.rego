@@ -54,9 +54,16 @@ _term_denied(term) if trim_suffix(term, "+") in params.deny_licenses
 
 _term_denied(term) if split(term, " WITH ")[0] in params.deny_licenses
 
-_license_offenders contains sprintf("%s@%s (%s)", [c.name, object.get(c, "version", ""), c.license]) if {
+# A component under a denied licence is named once, however many SBOMs list it, with each
+# licence expression they give it (syft's SPDX and CycloneDX may write one licence twice).
+_license_denied_by_id[id] contains c.license if {
 	some c in _components
 	_license_denied(c)
+	id := sprintf("%s@%s", [c.name, object.get(c, "version", "")])
+}
+
+_license_offenders contains sprintf("%s (%s)", [id, concat(" | ", sort(licenses))]) if {
+	some id, licenses in _license_denied_by_id
 }
 
 gates contains {

@@ -52,6 +52,13 @@ test_license_denied_fails if {
 	contains(g.next, "deny_licenses")
 }
 
+test_license_denied_component_named_once_across_sboms if {
+	long := component("x", "2.0.0", "golang", "github.com/acme", "BSD-3-Clause AND GPL-3.0-only AND GPL-3.0-only", [["BSD-3-Clause", "GPL-3.0-only", "GPL-3.0-only"]])
+	short := component("x", "2.0.0", "golang", "github.com/acme", "BSD-3-Clause AND GPL-3.0-only", [["BSD-3-Clause", "GPL-3.0-only"]])
+	g := sbom_gate("sbom/licenses", [sbom("spdx", [long]), sbom("cyclonedx", [short, short])])
+	g.reason == "1 component under a denied licence: x@2.0.0 (BSD-3-Clause AND GPL-3.0-only | BSD-3-Clause AND GPL-3.0-only AND GPL-3.0-only)"
+}
+
 test_license_or_passes_when_one_branch_allowed if {
 	dual := component("x", "2.0.0", "golang", "github.com/acme", "MIT OR GPL-3.0-only", [["MIT"], ["GPL-3.0-only"]])
 	sbom_gate("sbom/licenses", [sbom("cyclonedx", [dual])]).passed
