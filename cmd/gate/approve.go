@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/gate"
 	"github.com/gatehq/gate/pkg/sign"
 	"github.com/spf13/cobra"
@@ -92,7 +93,7 @@ func checkRole(cmd *cobra.Command, cfgPath, keyFile string, s *sign.Signer, role
 		fmt.Fprintf(cmd.ErrOrStderr(), "gate: warning: no trust config at hand (--config or $%s), so not checking that %s holds the role %s\n", configEnv, keyFile, role)
 		return nil
 	}
-	cfg, err := loadConfig(cmd.Context(), cfgPath)
+	cfg, err := loadConfig(cmd.Context(), cfgPath, config.TrustOnly())
 	if err != nil {
 		return err
 	}

@@ -78,6 +78,16 @@ type options struct {
 	only *string
 	// fetch reads oci:// policies; nil refuses them.
 	fetch PolicyFetcher
+	// trustOnly compiles no policy.
+	trustOnly bool
+}
+
+// TrustOnly has Load prepare the trust (roles, keys, freezes) and check every
+// environment and its data, compiling no policy: for a command that only asks
+// who may sign (gate approve checking its key's role), which a policy being
+// edited should neither slow nor stop. Environment refuses every environment.
+func TrustOnly() Option {
+	return func(o *options) { o.trustOnly = true }
 }
 
 // OnlyEnvironment has Load compile the policy of the named environment alone
@@ -107,6 +117,7 @@ func Load(ctx context.Context, path string, opts ...Option) (*Config, error) {
 	l := s.loader()
 	l.only = o.only
 	l.fetch = o.fetch
+	l.trustOnly = o.trustOnly
 	return l.load(ctx, &s.File)
 }
 
@@ -115,6 +126,7 @@ type loader struct {
 	doc       *yaml.Node
 	only      *string
 	fetch     PolicyFetcher
+	trustOnly bool
 }
 
 // fail returns a config Error at field, a dotted path with [i] indexes.
@@ -257,6 +269,9 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 			return nil, err
 		}
 		names = []string{name}
+	}
+	if l.trustOnly {
+		names = nil
 	}
 	for _, name := range names {
 		if b := bundles[name]; b != nil {

@@ -2,6 +2,7 @@ package config
 
 import (
 	"context"
+	"crypto"
 	"errors"
 	"os"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gatehq/gate/attestations"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 )
 
 func TestExampleConfigLoads(t *testing.T) {
@@ -127,4 +129,28 @@ func TestOnlyEnvironmentCompilesOnlyThatPolicy(t *testing.T) {
 	if _, err := Load(ctx, path, OnlyEnvironment("moon")); err == nil || !strings.Contains(err.Error(), `no environment "moon" (have prod, staging)`) {
 		t.Errorf("OnlyEnvironment(moon): want no such environment, got %v", err)
 	}
+
+	// gate approve asks only who holds its key: the broken policy neither stops nor slows it.
+	cfg, err := Load(ctx, path, TrustOnly())
+	if err != nil {
+		t.Fatalf("TrustOnly: %v", err)
+	}
+	if len(cfg.Environments) != 0 {
+		t.Errorf("TrustOnly compiled %d policies, want none", len(cfg.Environments))
+	}
+	if _, err := cfg.Environment("prod"); err == nil || !strings.Contains(err.Error(), "not compiled") {
+		t.Errorf("TrustOnly: Environment(prod) = %v, want refused as not compiled", err)
+	}
+	if role, _, ok := cfg.KeyRole(mustPublicKey(t, pub)); !ok || role != "ci" {
+		t.Errorf("TrustOnly: the ci key's role = %q, %v; want ci", role, ok)
+	}
+}
+
+func mustPublicKey(t *testing.T, pemBytes []byte) crypto.PublicKey {
+	t.Helper()
+	pub, err := cryptoutils.UnmarshalPEMToPublicKey(pemBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pub
 }
