@@ -157,13 +157,11 @@ func newestFirst(listed []oci.Attestation) []oci.Attestation {
 		}
 	}
 	slices.SortStableFunc(todo, func(x, y oci.Attestation) int {
-		tx, okx := created(x)
-		ty, oky := created(y)
 		switch {
-		case !okx || !oky:
-			return boolOrder(okx, oky) // unknown first
+		case x.CreatedAt.IsZero() || y.CreatedAt.IsZero():
+			return boolOrder(!x.CreatedAt.IsZero(), !y.CreatedAt.IsZero()) // unknown first
 		default:
-			return ty.Compare(tx)
+			return y.CreatedAt.Compare(x.CreatedAt)
 		}
 	})
 	return todo
@@ -173,17 +171,11 @@ func newestFirst(listed []oci.Attestation) []oci.Attestation {
 func mayBeNewer(batch []oci.Attestation, since time.Time) []oci.Attestation {
 	var out []oci.Attestation
 	for _, at := range batch {
-		if t, ok := created(at); !ok || !t.Before(since) {
+		if at.CreatedAt.IsZero() || !at.CreatedAt.Before(since) {
 			out = append(out, at)
 		}
 	}
 	return out
-}
-
-// created is when at's writer says it wrote it, if it says so readably.
-func created(at oci.Attestation) (time.Time, bool) {
-	t, err := time.Parse(time.RFC3339Nano, at.Created)
-	return t, err == nil
 }
 
 // boolOrder orders false before true.

@@ -116,7 +116,7 @@ func (v *Verifier) takeVSA(ctx context.Context, e *config.Environment, d name.Di
 			vsas = append(vsas, a)
 		}
 	}
-	slices.SortStableFunc(vsas, func(a, b oci.Attestation) int { return created(b).Compare(created(a)) })
+	slices.SortStableFunc(vsas, func(a, b oci.Attestation) int { return b.CreatedAt.Compare(a.CreatedAt) })
 	budget := oci.NewBudget(vsaReadBytes)
 	otherEnv := map[string]bool{} // VSAs about another environment: they cannot change e's decision
 	for _, a := range vsas[:min(len(vsas), maxVSAs)] {
@@ -204,7 +204,7 @@ func (v *Verifier) newerReferrer(ctx context.Context, d name.Digest, all []oci.A
 			if inputs[location(r)] || otherEnv[location(r)] {
 				continue
 			}
-			t := created(r)
+			t := r.CreatedAt
 			if t.IsZero() || t.After(since) {
 				kind := cmp.Or(r.PredicateType, "attestation of no annotated type")
 				at := cmp.Or(r.Created, "an unknown time")
@@ -242,10 +242,4 @@ func vsaDecision(e *config.Environment, d name.Digest, a oci.Attestation, ev *ve
 		Input: &policy.Input{Subject: policy.Subject{Digest: d.DigestStr(), Reference: d.String()}, Environment: e.Name, Now: now.UTC(),
 			Evidence: []policy.Evidence{{PredicateType: ev.PredicateType, Signer: policy.Signer{Role: ev.Signer.Role, Identity: ev.Signer.Identity, Name: ev.Signer.Name}, Predicate: ev.Predicate, SignedAt: ev.SignedAt}}},
 	}
-}
-
-// created is when a's listing annotation says it was pushed; zero when it does not say.
-func created(a oci.Attestation) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, a.Created)
-	return t
 }

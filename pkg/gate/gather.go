@@ -238,10 +238,6 @@ func wanted(all []oci.Attestation, types []string) []oci.Attestation {
 			out = append(out, a)
 		}
 	}
-	created := func(a oci.Attestation) time.Time {
-		t, _ := time.Parse(time.RFC3339Nano, a.Created)
-		return t
-	}
 	slices.SortStableFunc(out, func(a, b oci.Attestation) int {
 		if (a.PredicateType == "") != (b.PredicateType == "") {
 			if a.PredicateType == "" {
@@ -249,7 +245,7 @@ func wanted(all []oci.Attestation, types []string) []oci.Attestation {
 			}
 			return -1
 		}
-		return created(b).Compare(created(a))
+		return b.CreatedAt.Compare(a.CreatedAt)
 	})
 	return out
 }

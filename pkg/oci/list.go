@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -51,6 +52,8 @@ type Attestation struct {
 	// Created is when the writer says it wrote the attestation (RFC 3339,
 	// from the listing's annotations), for reading the newest first; a hint.
 	Created string
+	// CreatedAt is Created read once; zero when it is absent or unreadable.
+	CreatedAt time.Time
 }
 
 // List returns the attestations stored for subject, from its referrers and
@@ -97,7 +100,9 @@ func (c *Client) referrers(ctx context.Context, subject name.Digest) ([]Attestat
 		if !annotated && !mayBeBundle(d.ArtifactType) {
 			continue // an SBOM, a signature, anything that says it is something else
 		}
-		out = append(out, Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest, ManifestSize: d.Size, Created: d.Annotations[annotationCreated]})
+		created := d.Annotations[annotationCreated]
+		at, _ := time.Parse(time.RFC3339Nano, created)
+		out = append(out, Attestation{Source: Referrer, PredicateType: d.Annotations[AnnotationPredicateType], Manifest: d.Digest, ManifestSize: d.Size, Created: created, CreatedAt: at})
 	}
 	return out, nil
 }
