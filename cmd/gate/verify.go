@@ -58,9 +58,10 @@ chart is blessed only if every image its workloads run is blessed too.`,
 			}
 			c, ctx, cancel := reg.client(cmd.Context())
 			defer cancel()
-			// Compiling a policy is most of a one-shot verify's start-up: only
-			// the environment decided for is compiled.
-			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env), withBundles(c))
+			// Compiling a policy is most of a one-shot verify's CPU: only the
+			// environment decided for is compiled, and while the registry is
+			// read.
+			cfg, err := loadConfig(ctx, cfgPath, config.OnlyEnvironment(env), config.Background(), withBundles(c))
 			if err != nil {
 				return err
 			}

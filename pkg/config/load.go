@@ -34,6 +34,9 @@ type Config struct {
 	declared []string
 	// Freeze is nil when the config names no freeze repository: nothing is ever frozen.
 	Freeze *Freeze
+	// pending holds the environments whose policy is prepared in the
+	// background (Background), in place of Environments.
+	pending map[string]*pending
 }
 
 // Environment is one environment with its policy prepared.
@@ -80,6 +83,8 @@ type options struct {
 	fetch PolicyFetcher
 	// trustOnly compiles no policy.
 	trustOnly bool
+	// background compiles in the background.
+	background bool
 }
 
 // TrustOnly has Load prepare the trust (roles, keys, freezes) and check every
@@ -102,6 +107,16 @@ func OnlyEnvironment(name string) Option {
 	return func(o *options) { o.only = &name }
 }
 
+// Background has Load return as soon as the trust is ready, the policy it
+// compiles (or fetches) still being prepared: for a one-shot command, which
+// reads the registry meanwhile instead of waiting for a compile that is most
+// of its CPU. Environment waits for that policy and returns the error Load
+// would have returned for it; Compiling says whether it is still being
+// prepared.
+func Background() Option {
+	return func(o *options) { o.background = true }
+}
+
 // Load reads the trust config at path with Read, then checks and prepares
 // it: its keys are read, its roles checked, and each environment's policy
 // compiled (only one, with OnlyEnvironment).
@@ -118,15 +133,17 @@ func Load(ctx context.Context, path string, opts ...Option) (*Config, error) {
 	l.only = o.only
 	l.fetch = o.fetch
 	l.trustOnly = o.trustOnly
+	l.background = o.background
 	return l.load(ctx, &s.File)
 }
 
 type loader struct {
-	path, dir string
-	doc       *yaml.Node
-	only      *string
-	fetch     PolicyFetcher
-	trustOnly bool
+	path, dir  string
+	doc        *yaml.Node
+	only       *string
+	fetch      PolicyFetcher
+	trustOnly  bool
+	background bool
 }
 
 // fail returns a config Error at field, a dotted path with [i] indexes.
@@ -223,7 +240,7 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if err != nil {
 		return nil, l.fail("roles", "%w", err)
 	}
-	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, keys: keys, Freeze: freeze}
+	cfg := &Config{Path: l.path, Trust: trust, Environments: map[string]*Environment{}, pending: map[string]*pending{}, DefaultEnvironment: f.DefaultEnvironment, Legacy: f.Legacy == nil || *f.Legacy, keys: keys, Freeze: freeze}
 	if len(f.Environments) == 0 {
 		return nil, l.fail("environments", "no environments: no policy to apply")
 	}
@@ -273,26 +290,55 @@ func (l *loader) load(ctx context.Context, f *File) (*Config, error) {
 	if l.trustOnly {
 		names = nil
 	}
+	cfg.declared = sortedKeys(f.Environments)
 	for _, name := range names {
-		if b := bundles[name]; b != nil {
-			if l.fetch == nil {
-				return nil, l.fail("environments."+name+".policy", "a policy bundle, which this command does not fetch: name a policy directory for it")
-			}
-			p, err := l.fetch(ctx, cfg, b.Ref)
+		prepare := func() (*Environment, error) {
+			return l.environment(ctx, cfg, f, name, bundles[name], params[name], fast[name])
+		}
+		if !l.background {
+			e, err := prepare()
 			if err != nil {
-				return nil, l.fail("environments."+name+".policy", "%w", err)
+				return nil, err
 			}
-			cfg.Environments[name] = &Environment{Name: name, Policy: p, Bundle: b, FastPath: fast[name]}
+			cfg.Environments[name] = e
 			continue
 		}
-		p, err := policy.Load(ctx, l.rel(f.Environments[name].Policy), params[name])
-		if err != nil {
-			return nil, l.fail("environments."+name+".policy", "%w", err)
-		}
-		cfg.Environments[name] = &Environment{Name: name, Policy: p, FastPath: fast[name]}
+		p := &pending{done: make(chan struct{})}
+		go func() {
+			defer close(p.done)
+			p.env, p.err = prepare()
+		}()
+		cfg.pending[name] = p
 	}
-	cfg.declared = sortedKeys(f.Environments)
 	return cfg, nil
+}
+
+// environment fetches (b, a policy bundle) or compiles (with params) the
+// policy of environment name.
+func (l *loader) environment(ctx context.Context, cfg *Config, f *File, name string, b *Bundle, params map[string]any, fast *FastPath) (*Environment, error) {
+	field := "environments." + name + ".policy"
+	if b != nil {
+		if l.fetch == nil {
+			return nil, l.fail(field, "a policy bundle, which this command does not fetch: name a policy directory for it")
+		}
+		p, err := l.fetch(ctx, cfg, b.Ref)
+		if err != nil {
+			return nil, l.fail(field, "%w", err)
+		}
+		return &Environment{Name: name, Policy: p, Bundle: b, FastPath: fast}, nil
+	}
+	p, err := policy.Load(ctx, l.rel(f.Environments[name].Policy), params)
+	if err != nil {
+		return nil, l.fail(field, "%w", err)
+	}
+	return &Environment{Name: name, Policy: p, FastPath: fast}, nil
+}
+
+// pending is an environment whose policy Load prepares in the background.
+type pending struct {
+	done chan struct{} // closed when env or err is set
+	env  *Environment
+	err  error
 }
 
 // environmentName resolves name ("" for the default) against the declared
@@ -312,21 +358,50 @@ func environmentName(path, def, name string, declared []string) (string, error) 
 
 // Environment returns the named environment, or the default one for "". An
 // environment whose policy Load did not compile (see OnlyEnvironment) is an
-// error, never a decision.
+// error, never a decision. With Background, it waits for the environment's
+// policy, and returns the error preparing it met.
 func (c *Config) Environment(name string) (*Environment, error) {
-	declared := c.declared
-	if declared == nil { // a Config built by hand rather than by Load
-		declared = sortedKeys(c.Environments)
-	}
-	name, err := environmentName(c.Path, c.DefaultEnvironment, name, declared)
+	name, err := c.resolve(name)
 	if err != nil {
 		return nil, err
+	}
+	if p, ok := c.pending[name]; ok {
+		<-p.done
+		return p.env, p.err
 	}
 	e, ok := c.Environments[name]
 	if !ok {
 		return nil, fmt.Errorf("%s: the policy of environment %q was not compiled: the config was loaded for another environment", c.Path, name)
 	}
 	return e, nil
+}
+
+// Compiling says whether the policy of the named environment is still being
+// prepared in the background (Background): Environment would wait for it.
+func (c *Config) Compiling(name string) bool {
+	name, err := c.resolve(name)
+	if err != nil {
+		return false
+	}
+	p, ok := c.pending[name]
+	if !ok {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// resolve names the environment name ("" for the default) means.
+func (c *Config) resolve(name string) (string, error) {
+	declared := c.declared
+	if declared == nil { // a Config built by hand rather than by Load
+		declared = sortedKeys(c.Environments)
+	}
+	return environmentName(c.Path, c.DefaultEnvironment, name, declared)
 }
 
 func sortedKeys[V any](m map[string]V) []string {

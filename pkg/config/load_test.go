@@ -130,6 +130,32 @@ func TestOnlyEnvironmentCompilesOnlyThatPolicy(t *testing.T) {
 		t.Errorf("OnlyEnvironment(moon): want no such environment, got %v", err)
 	}
 
+	// gate verify reads the registry while its policy compiles: Load returns
+	// with the trust, and Environment gives what Load would have given.
+	for _, name := range []string{"prod", "staging"} {
+		cfg, err := Load(ctx, path, OnlyEnvironment(name), Background())
+		if err != nil {
+			t.Fatalf("Background, OnlyEnvironment(%q): %v; want the policy's error from Environment", name, err)
+		}
+		if role, _, ok := cfg.KeyRole(mustPublicKey(t, pub)); !ok || role != "ci" {
+			t.Errorf("Background: the ci key's role = %q, %v; want ci", role, ok)
+		}
+		e, err := cfg.Environment(name)
+		if cfg.Compiling(name) {
+			t.Errorf("Background: Compiling(%q) after Environment returned", name)
+		}
+		switch {
+		case name == "prod" && (err != nil || e.Name != "prod" || e.Policy == nil):
+			t.Errorf("Background: Environment(prod) = %v, %v; want prod, compiled", e, err)
+		case name == "staging" && (!errors.As(err, &cerr) || cerr.Field != "environments.staging.policy" || cerr.Line != 9):
+			t.Errorf("Background: Environment(staging) = %v, %v; want its broken policy reported at gate.yaml:9", e, err)
+		}
+		other := map[string]string{"prod": "staging", "staging": "prod"}[name]
+		if _, err := cfg.Environment(other); err == nil || !strings.Contains(err.Error(), "not compiled") || cfg.Compiling(other) {
+			t.Errorf("Background, OnlyEnvironment(%q): Environment(%s) = %v, want refused as not compiled", name, other, err)
+		}
+	}
+
 	// gate approve asks only who holds its key: the broken policy neither stops nor slows it.
 	cfg, err := Load(ctx, path, TrustOnly())
 	if err != nil {

@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
+	"github.com/gatehq/gate/attestations"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/verify"
@@ -116,34 +118,101 @@ func (v *Verifier) list(ctx context.Context, d name.Digest) ([]oci.Attestation, 
 
 // gatherListed is Gather over all, the attestations listed for d.
 func (v *Verifier) gatherListed(ctx context.Context, d name.Digest, all []oci.Attestation, types []string) (*Gathered, error) {
-	todo := wanted(all, types)
+	return v.gatherSome(ctx, d, all, wanted(all, types), nil, nil)
+}
+
+// gatherSome verifies all[i] for each i in todo (in wanted's order), taking
+// the results that an earlier read with budget (early, by index into all)
+// has, and reading the rest with what is left of budget (a new one when
+// nil). When any read ran out of budget, everything is read again in one
+// read: the result is then the same as if todo had been read alone.
+func (v *Verifier) gatherSome(ctx context.Context, d name.Digest, all []oci.Attestation, todo []int, early map[int]result, budget *oci.Budget) (*Gathered, error) {
 	g := &Gathered{Digest: d, Evidence: []Verified{}, Rejected: []Rejected{}}
 	// Past the count, as past the read budget, attestations are rejected
 	// unread and the decision goes on: a flood of referrers denies an image
 	// (Decide never blesses over what it did not read), never makes it
 	// undecidable.
 	if len(todo) > v.most {
-		for _, a := range todo[v.most:] {
-			g.Rejected = append(g.Rejected, rejection(a, fmt.Errorf("%w: %s has more than %d attestations of the types the policy reads, and gate reads the newest", ErrNotRead, d, v.most)))
+		for _, i := range todo[v.most:] {
+			g.Rejected = append(g.Rejected, rejection(all[i], fmt.Errorf("%w: %s has more than %d attestations of the types the policy reads, and gate reads the newest", ErrNotRead, d, v.most)))
 		}
 		todo = todo[:v.most]
 	}
-	results, err := v.read(ctx, d, todo)
+	if budget == nil {
+		budget = oci.NewBudget(v.budget)
+	}
+	var left []int
+	for _, i := range todo {
+		if _, ok := early[i]; !ok {
+			left = append(left, i)
+		}
+	}
+	read, err := v.read(ctx, d, pick(all, left), budget)
 	if err != nil {
 		return nil, fmt.Errorf("fetching attestations of %s: %w", d, err)
 	}
-	for i, r := range results {
+	results := maps.Clone(early)
+	if results == nil {
+		results = map[int]result{}
+	}
+	for j, i := range left {
+		results[i] = read[j]
+	}
+	if len(early) > 0 && slices.ContainsFunc(slices.Collect(maps.Values(results)), func(r result) bool { return errors.Is(r.err, ErrNotRead) }) {
+		return v.gatherSome(ctx, d, all, todo, nil, nil)
+	}
+	for _, i := range todo {
+		a, r := all[i], results[i]
 		if r.err != nil {
-			g.Rejected = append(g.Rejected, rejection(todo[i], r.err))
+			g.Rejected = append(g.Rejected, rejection(a, r.err))
 			continue
 		}
 		g.Evidence = append(g.Evidence, Verified{
-			UsedEvidence: UsedEvidence{Source: todo[i].Source, Location: location(todo[i]), PredicateType: r.ev.PredicateType, Signer: r.ev.Signer},
+			UsedEvidence: UsedEvidence{Source: a.Source, Location: location(a), PredicateType: r.ev.PredicateType, Signer: r.ev.Signer},
 			Predicate:    r.ev.Predicate,
 			SignedAt:     r.ev.SignedAt,
 		})
 	}
 	return g, nil
+}
+
+// notGuessed are the predicate types gatherCompiling does not read before
+// it knows the policy reads them: a VSA, a policy bundle and a freeze are
+// gate's own records rather than evidence a policy usually reads (and
+// images gather VSAs), and SBOMs are large.
+var notGuessed = []string{attestations.VSAType, attestations.PolicyBundleType, attestations.FreezeType, attestations.SPDXType, attestations.CycloneDXType}
+
+// gatherCompiling is Gather while the policy is being compiled; types waits
+// for the types it reads. Meanwhile it lists the attestations of d and reads
+// those of the types some role may sign (but notGuessed): a guess at what
+// the policy reads, so that the registry's latency and the compile overlap.
+// What it returns is what Gather with the policy's types returns: the
+// guess's results for the attestations those types select, the others read
+// then, and everything read again when the guess failed (the registry,
+// the read budget, the count).
+func (v *Verifier) gatherCompiling(ctx context.Context, d name.Digest, types func() ([]string, error)) (*Gathered, error) {
+	all, err := v.list(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	guess := slices.DeleteFunc(v.trust.Types(), func(t string) bool { return slices.Contains(notGuessed, t) })
+	var early map[int]result
+	budget := oci.NewBudget(v.budget)
+	if todo := wanted(all, guess); len(todo) <= v.most {
+		if read, err := v.read(ctx, d, pick(all, todo), budget); err == nil {
+			early = make(map[int]result, len(todo))
+			for j, i := range todo {
+				early[i] = read[j]
+			}
+		} else {
+			budget = nil
+		}
+	}
+	read, err := types()
+	if err != nil {
+		return nil, err
+	}
+	return v.gatherSome(ctx, d, all, wanted(all, read), early, budget)
 }
 
 type result struct {
@@ -152,10 +221,9 @@ type result struct {
 }
 
 // read locates every attestation in todo (a manifest each; none for the
-// legacy layout), then reads the blobs left, smallest first, within the
-// read budget, and checks each bundle as it arrives.
-func (v *Verifier) read(ctx context.Context, d name.Digest, todo []oci.Attestation) ([]result, error) {
-	budget := oci.NewBudget(v.budget)
+// legacy layout), then reads the blobs left, smallest first, within
+// budget, and checks each bundle as it arrives.
+func (v *Verifier) read(ctx context.Context, d name.Digest, todo []oci.Attestation, budget *oci.Budget) ([]result, error) {
 	results := make([]result, len(todo))
 	located := make([]oci.Located, len(todo))
 	err := v.each(ctx, len(todo), func(ctx context.Context, i int) error {
@@ -228,17 +296,19 @@ func (v *Verifier) each(ctx context.Context, n int, f func(ctx context.Context, 
 	return g.Wait()
 }
 
-// wanted returns the attestations of all worth reading, in the order to
-// read them: those annotated with a type in types, then the unannotated
-// (which could be anything), each newest first by their annotated time.
-func wanted(all []oci.Attestation, types []string) []oci.Attestation {
-	var out []oci.Attestation
-	for _, a := range all {
+// wanted returns the attestations of all worth reading, as indexes into
+// all, in the order to read them: those annotated with a type in types,
+// then the unannotated (which could be anything), each newest first by
+// their annotated time.
+func wanted(all []oci.Attestation, types []string) []int {
+	var out []int
+	for i, a := range all {
 		if a.PredicateType == "" || slices.Contains(types, a.PredicateType) {
-			out = append(out, a)
+			out = append(out, i)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b oci.Attestation) int {
+	slices.SortStableFunc(out, func(i, j int) int {
+		a, b := all[i], all[j]
 		if (a.PredicateType == "") != (b.PredicateType == "") {
 			if a.PredicateType == "" {
 				return 1
@@ -247,6 +317,15 @@ func wanted(all []oci.Attestation, types []string) []oci.Attestation {
 		}
 		return b.CreatedAt.Compare(a.CreatedAt)
 	})
+	return out
+}
+
+// pick returns all[i] for each i of idx.
+func pick(all []oci.Attestation, idx []int) []oci.Attestation {
+	out := make([]oci.Attestation, len(idx))
+	for j, i := range idx {
+		out[j] = all[i]
+	}
 	return out
 }
 

@@ -63,15 +63,14 @@ func Verify(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref str
 // Decision.Input: so that another policy (gate policy diff compares two)
 // decides on the same evidence.
 func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref string, now time.Time, also []string) (*Decision, error) {
-	e, err := cfg.Environment(env)
-	if err != nil {
+	if err := environmentReady(cfg, env); err != nil {
 		return nil, err
 	}
 	d, kind, err := c.ResolveKind(ctx, ref)
 	if err != nil {
-		return nil, err
+		return nil, policyFirst(cfg, env, err)
 	}
-	return verifyResolved(ctx, c, cfg, e, d, kind, ref, now, also)
+	return verifyResolved(ctx, c, cfg, env, d, kind, ref, now, also)
 }
 
 // VerifyResolved is VerifyAlso for a digest whose manifest's media type
@@ -81,18 +80,55 @@ func VerifyAlso(ctx context.Context, c *oci.Client, cfg *config.Config, env, ref
 // is how the decision names the image; kind "" means unknown, and costs
 // that request.
 func VerifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env string, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
-	e, err := cfg.Environment(env)
-	if err != nil {
+	if err := environmentReady(cfg, env); err != nil {
 		return nil, err
 	}
-	return verifyResolved(ctx, c, cfg, e, d, kind, ref, now, also)
+	return verifyResolved(ctx, c, cfg, env, d, kind, ref, now, also)
 }
 
-func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, e *config.Environment, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
-	read := append(e.Policy.PredicateTypes(), also...)
+// environmentReady refuses, before any request, an environment that is not
+// one of cfg's or whose policy failed; one still compiling (a config loaded
+// with config.Background) is ready enough.
+func environmentReady(cfg *config.Config, env string) error {
+	if cfg.Compiling(env) {
+		return nil
+	}
+	_, err := cfg.Environment(env)
+	return err
+}
+
+// policyFirst returns the error preparing env's policy met, if it met one,
+// and err otherwise: a policy that does not compile is the first thing to
+// fix, whatever the registry answered meanwhile.
+func policyFirst(cfg *config.Config, env string, err error) error {
+	if _, perr := cfg.Environment(env); perr != nil {
+		return perr
+	}
+	return err
+}
+
+func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env string, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
 	v := NewVerifier(c, cfg)
+	var e *config.Environment
+	policyTypes := func() (_ []string, err error) {
+		if e, err = cfg.Environment(env); err != nil {
+			return nil, err
+		}
+		return append(e.Policy.PredicateTypes(), also...), nil
+	}
 	var g *Gathered
-	gather := func(ctx context.Context) (err error) { g, err = v.Gather(ctx, d, read); return err }
+	gather := func(ctx context.Context) error {
+		read, err := policyTypes()
+		if err != nil {
+			return err
+		}
+		g, err = v.Gather(ctx, d, read)
+		return err
+	}
+	if cfg.Compiling(env) {
+		// The registry is read while the policy compiles.
+		gather = func(ctx context.Context) (err error) { g, err = v.gatherCompiling(ctx, d, policyTypes); return err }
+	}
 	var plats []oci.Platform
 	var err error
 	if kind != "" && !kind.IsIndex() {
@@ -103,6 +139,10 @@ func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, e *c
 		// needed either way, so it is gathered while the manifest says which.
 		plats, kind, err = platformsWhile(ctx, c, d, gather)
 	}
+	if err != nil {
+		return nil, policyFirst(cfg, env, err)
+	}
+	read, err := policyTypes()
 	if err != nil {
 		return nil, err
 	}

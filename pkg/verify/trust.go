@@ -171,6 +171,21 @@ func (t *Trust) candidates(hint string) []*trustedKey {
 // Allows reports whether role may sign predicateType.
 func (t *Trust) Allows(role, predicateType string) bool { return t.allowed[role][predicateType] }
 
+// Types returns, sorted, the predicate types some role may sign: the only
+// types any evidence can have.
+func (t *Trust) Types() []string {
+	var out []string
+	for _, types := range t.allowed {
+		for pt := range types {
+			if !slices.Contains(out, pt) {
+				out = append(out, pt)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Roles returns the roles that may sign predicateType, sorted.
 func (t *Trust) Roles(predicateType string) []string {
 	var out []string
