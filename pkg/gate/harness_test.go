@@ -113,7 +113,22 @@ func newHarness(t testing.TB, referrersAPI bool, sreThreshold int) *harness {
 		reg.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	h.host = strings.TrimPrefix(srv.URL, "http://")
+	return h.setUp(strings.TrimPrefix(srv.URL, "http://"), sreThreshold)
+}
+
+// newHarnessAt is newHarness on the registry at host, one with the referrers
+// API that the harness does not serve (and so cannot fault).
+func newHarnessAt(t testing.TB, host string, sreThreshold int) *harness {
+	t.Helper()
+	h := &harness{t: t, dir: t.TempDir(), signers: map[string]*sign.Signer{}, referrersAPI: true}
+	return h.setUp(host, sreThreshold)
+}
+
+// setUp points h at the registry at host and writes its keys and config.
+func (h *harness) setUp(host string, sreThreshold int) *harness {
+	t := h.t
+	t.Helper()
+	h.host = host
 	h.client = oci.NewClient(oci.WithTransport(countingTransport{remote.DefaultTransport, &h.requests, &h.read}))
 	for name, k := range testKeys(t) {
 		h.write(name+".pub", k.pub)
