@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -126,18 +127,15 @@ func compileFiles(ctx context.Context, path func(string) string, files map[strin
 	}
 	names := slices.Sorted(maps.Keys(files))
 	h := sha256.New()
-	modules := make(map[string]*ast.Module, len(names))
 	for _, name := range names {
-		src := files[name]
-		m, err := ast.ParseModuleWithOpts(path(name), string(src), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()})
-		if err != nil {
-			return nil, fmt.Errorf("parsing policy: %w", err)
-		}
-		modules[path(name)] = m
 		writeField(h, []byte(name))
-		writeField(h, src)
+		writeField(h, files[name])
 	}
 	writeField(h, canonical)
+	modules, err := parse(names, path, files)
+	if err != nil {
+		return nil, err
+	}
 
 	// Params are stored as AST values so that a decision does not convert
 	// them again on each read.
@@ -155,6 +153,29 @@ func compileFiles(ctx context.Context, path func(string) string, files map[strin
 		return nil, err
 	}
 	return &Policy{decision: decision, presetRefs: presetRefs(compiler), predicateTypes: types, version: "sha256:" + hex.EncodeToString(h.Sum(nil))}, nil
+}
+
+// parse parses the files side by side (parsing is a third of a compile, and
+// a one-shot verify compiles while it mostly waits on the registry); an
+// error names the first file in names' order that has one.
+func parse(names []string, path func(string) string, files map[string][]byte) (map[string]*ast.Module, error) {
+	parsed := make([]*ast.Module, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			parsed[i], errs[i] = ast.ParseModuleWithOpts(path(name), string(files[name]), ast.ParserOptions{RegoVersion: ast.RegoV1, Capabilities: capabilities()})
+		})
+	}
+	wg.Wait()
+	modules := make(map[string]*ast.Module, len(names))
+	for i, name := range names {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("parsing policy: %w", errs[i])
+		}
+		modules[path(name)] = parsed[i]
+	}
+	return modules, nil
 }
 
 // policyFiles returns the policy's files under dir, relative to it and sorted.
