@@ -15,8 +15,8 @@ import (
 	"github.com/gatehq/gate/attestations"
 	"github.com/gatehq/gate/pkg/config"
 	"github.com/gatehq/gate/pkg/oci"
-	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // summary is what a decision takes from a Gathered: each piece of evidence
