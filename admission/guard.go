@@ -94,7 +94,7 @@ type request struct {
 	w     *workload
 	uses  []imageUse
 	scope scope
-	reg   admit.Registry // r.client
+	reg   admit.Registry // the request's registry method
 
 	g      *Guard
 	once   sync.Once
