@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 
@@ -93,7 +94,21 @@ type request struct {
 	w     *workload
 	uses  []imageUse
 	scope scope
-	reg   admit.Registry
+	reg   admit.Registry // the request's registry method
+
+	g      *Guard
+	once   sync.Once
+	client *oci.Client
+}
+
+// registry returns the client that reaches registries with the pod's pull secrets, made when
+// a registry is first asked: a review whose decisions are cached makes none.
+func (r *request) registry() *oci.Client {
+	r.once.Do(func() {
+		kc := &podKeychain{cluster: r.g.cluster, namespace: r.req.Namespace, serviceAccount: r.w.spec.ServiceAccountName, pullSecrets: r.w.pullSecrets()}
+		r.client = oci.NewClient(append([]oci.Option{oci.WithKeychain(kc)}, r.g.ociOpts...)...)
+	})
+	return r.client
 }
 
 // prepare reads what req asks; a non-nil Response answers it without checking any image.
@@ -132,11 +147,9 @@ func (g *Guard) prepare(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if len(uses) == 0 {
 		return answer(Allowed("no new image to check"))
 	}
-	reg := sync.OnceValue(func() *oci.Client {
-		kc := &podKeychain{cluster: g.cluster, namespace: req.Namespace, serviceAccount: w.spec.ServiceAccountName, pullSecrets: w.pullSecrets()}
-		return oci.NewClient(append([]oci.Option{oci.WithKeychain(kc)}, g.ociOpts...)...)
-	})
-	return &request{req: req, w: w, uses: uses, scope: g.cfg.scopeOf(req.Namespace, labels), reg: reg}, nil
+	in := &request{req: req, w: w, uses: uses, scope: g.cfg.scopeOf(req.Namespace, labels), g: g}
+	in.reg = in.registry
+	return in, nil
 }
 
 // newImages drops the uses whose image the old object already had: an update that changes no
@@ -173,9 +186,12 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 		g.metrics.verdict("validate", verdictError, &resp)
 		return resp
 	}
+	if len(unpinned) > 0 {
+		results = append(unpinned, results...)
+	}
 	var denials, notes []string
 	var denied []admit.Result
-	for _, r := range append(unpinned, results...) {
+	for _, r := range results {
 		g.metrics.image(r)
 		if !r.Allowed() {
 			denials = append(denials, r.Explain())
@@ -194,12 +210,12 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 }
 
 func (g *Guard) verdict(ctx context.Context, in *request, denied []admit.Result, denials []string) (Response, string) {
-	env := in.scope.environment
-	if env == "" {
-		env = "the default environment"
-	}
 	if len(denied) == 0 {
-		return Allowed(fmt.Sprintf("every image is blessed for %s", env)), verdictAllowed
+		env := in.scope.environment
+		if env == "" {
+			env = "the default environment"
+		}
+		return Allowed("every image is blessed for " + env), verdictAllowed
 	}
 	if in.scope.mode == Warn {
 		warnings := make([]string, len(denials))
@@ -265,7 +281,7 @@ func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) R
 			}
 			continue
 		}
-		ops = append(ops, PatchOperation{Op: "replace", Path: u.path, Value: u.image + "@" + r.digest.DigestStr()})
+		ops = append(ops, PatchOperation{Op: "replace", Path: u.path(), Value: u.image + "@" + r.digest.DigestStr()})
 	}
 	if len(failures) > 0 {
 		if _, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]; in.scope.mode == Enforce && !(glass && in.scope.breakGlass) {
@@ -328,7 +344,7 @@ func pinned(image string) bool { return strings.Contains(image, "@") }
 // splitUnpinned returns the images to check and, when pinning is on, a refusal for each
 // image still given by tag, which is not resolved here: what is verified must be what runs.
 func (g *Guard) splitUnpinned(images []string) (check []string, unpinned []admit.Result) {
-	if !*g.cfg.PinDigests {
+	if !*g.cfg.PinDigests || !slices.ContainsFunc(images, func(img string) bool { return !pinned(img) }) {
 		return images, nil
 	}
 	for _, img := range images {

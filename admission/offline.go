@@ -24,7 +24,7 @@ func WorkloadImages(gk metav1.GroupKind, obj []byte) (name string, images []Imag
 		return "", nil, ok, err
 	}
 	for _, u := range w.images() {
-		images = append(images, ImageField{Image: u.image, Path: u.path})
+		images = append(images, ImageField{Image: u.image, Path: u.path()})
 	}
 	return w.name, images, true, nil
 }

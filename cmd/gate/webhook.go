@@ -1,7 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"os"
+	"strconv"
 
 	"github.com/gatehq/gate/admission"
 	"github.com/gatehq/gate/admission/certs"
@@ -10,7 +12,7 @@ import (
 
 func newWebhook() *cobra.Command {
 	var o admission.Options
-	var logFormat string
+	var logFormat, memoryLimit string
 	cmd := &cobra.Command{
 		Use:   "webhook",
 		Short: "Serve the Kubernetes admission webhook: admit only blessed images, pin tags to digests",
@@ -30,6 +32,12 @@ reports each one no longer blessed (metric, Event on the Pod); it never evicts.`
 			if o.Log, err = admission.NewLogger(cmd.ErrOrStderr(), logFormat); err != nil {
 				return err
 			}
+			limit, err := parseMemoryLimit(memoryLimit)
+			if err != nil {
+				return err
+			}
+			gc := admission.SetCollector(limit)
+			o.Log.Info("garbage collector", "gogc", gc.Percent, "memoryLimitBytes", gc.MemoryLimit, "containerLimitBytes", limit)
 			return admission.Run(cmd.Context(), o)
 		},
 	}
@@ -49,5 +57,19 @@ reports each one no longer blessed (metric, Event on the Pod); it never evicts.`
 	f.StringVar(&o.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "the webhook's own namespace, never guarded (or $POD_NAMESPACE)")
 	f.StringVar(&o.Instance, "instance", os.Getenv("POD_NAME"), "this replica's name, in the Events it writes (or $POD_NAME)")
 	f.BoolVar(&o.InsecureRegistry, "insecure-registry", false, "allow plain HTTP to registries not on loopback")
+	f.StringVar(&memoryLimit, "memory-limit", os.Getenv("GATE_MEMORY_LIMIT"), "the container's memory limit in bytes, to collect garbage less often under it (or $GATE_MEMORY_LIMIT, which the chart sets from limits.memory; default: not known)")
 	return cmd
+}
+
+// parseMemoryLimit reads --memory-limit: a whole number of bytes, as the downward API gives a
+// container's limits.memory; "" is not known (0).
+func parseMemoryLimit(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("--memory-limit (or $GATE_MEMORY_LIMIT) %q: want a positive whole number of bytes, as the downward API's resourceFieldRef limits.memory gives it (536870912 for 512Mi)", s)
+	}
+	return n, nil
 }

@@ -23,6 +23,10 @@ func TestWebhookFlags(t *testing.T) {
 			[]string{"webhook", "--log-format", "yaml"}, []string{`log format "yaml": want json or text`}},
 		{"without its own namespace it does not start", map[string]string{"POD_NAMESPACE": ""},
 			[]string{"webhook", "--kubeconfig", "/nonexistent/other"}, []string{"--namespace", "$POD_NAMESPACE"}},
+		{"a memory limit not in bytes is refused, saying how to write it", nil,
+			[]string{"webhook", "--namespace", "gate-system", "--memory-limit", "512Mi"}, []string{`--memory-limit (or $GATE_MEMORY_LIMIT) "512Mi"`, "536870912"}},
+		{"$GATE_MEMORY_LIMIT is read", map[string]string{"GATE_MEMORY_LIMIT": "-1"},
+			[]string{"webhook", "--namespace", "gate-system"}, []string{`"-1": want a positive whole number of bytes`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

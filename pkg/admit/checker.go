@@ -47,7 +47,7 @@ type Checker struct {
 	// cfg is swapped whole when a policy changes (SwapPolicy): a check reads it once.
 	cfg       *atomic.Pointer[config.Config]
 	size      int
-	decisions *cache.Cache[string, *gate.Decision]
+	decisions *cache.Cache[decisionKey, *gate.Decision]
 	resolving *cache.Cache[string, name.Digest] // merges concurrent resolutions; keeps nothing
 	parsed    *cache.Cache[string, name.Digest] // digest references as written, parsed once
 	// kinds holds the media type of each digest's manifest, as a tag's HEAD or a verification
@@ -100,7 +100,7 @@ func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
 		return nil, fmt.Errorf("cache ttl (%s blessed, %s denied): must not be negative", c.blessedTTL, c.deniedTTL)
 	}
 	var err error
-	if c.decisions, err = cache.New[string, *gate.Decision](c.size, c.now); err != nil {
+	if c.decisions, err = cache.New[decisionKey, *gate.Decision](c.size, c.now); err != nil {
 		return nil, fmt.Errorf("making the decision cache: %w", err)
 	}
 	c.resolving, _ = cache.New[string, name.Digest](1, c.now)
@@ -108,6 +108,11 @@ func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
 	c.kinds, _ = cache.New[string, types.MediaType](c.size, c.now)
 	return c, nil
 }
+
+// decisionKey is what a decision depends on: the environment, its policy's version and the
+// digest. A struct, not a string joined from them, so that finding a cached decision builds
+// no key.
+type decisionKey struct{ environment, policy, digest string }
 
 // ErrPanic marks a check that panicked: gate could not decide the image, and refuses it.
 var ErrPanic = errors.New("gate failed unexpectedly (a bug: please report it to gate's maintainers)")
@@ -180,7 +185,7 @@ func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e
 	}
 	// The verification may outlive this call, which rewrites r as it returns: it gets a copy.
 	subject := r.Digest
-	key := e.Name + "\x00" + e.Policy.Version() + "\x00" + subject.String()
+	key := decisionKey{environment: e.Name, policy: e.Policy.Version(), digest: subject.String()}
 	r.Decision, r.Outcome, r.Err = c.decisions.Do(ctx, key, func(ctx context.Context) (*gate.Decision, time.Duration, error) {
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -1,9 +1,11 @@
 package kube
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
@@ -117,6 +119,10 @@ func TestTheChartTakesTheValuesUsersExpect(t *testing.T) {
 		{"podAnnotations beside the checksums", pod.Annotations["team"] == "platform" && pod.Annotations["checksum/config"] != ""},
 		{"podLabels beside the selector", pod.Labels["tier"] == "admission" && pod.Labels["app.kubernetes.io/name"] == "gate"},
 		{"resources", ctr.Resources.Limits.Memory().String() == "1Gi"},
+		{"the memory limit, to the webhook's collector", slices.ContainsFunc(ctr.Env, func(e corev1.EnvVar) bool {
+			return e.Name == "GATE_MEMORY_LIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
+				e.ValueFrom.ResourceFieldRef.Resource == "limits.memory" && e.ValueFrom.ResourceFieldRef.ContainerName == ctr.Name
+		})},
 		{"securityContext overridden, the rest kept", *ctr.SecurityContext.RunAsUser == 1001 && ctr.SecurityContext.Capabilities != nil},
 		{"affinity replaces the default", pod.Spec.Affinity.NodeAffinity != nil && pod.Spec.Affinity.PodAntiAffinity == nil},
 		{"topologySpreadConstraints", len(pod.Spec.TopologySpreadConstraints) == 1},

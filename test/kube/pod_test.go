@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -169,7 +170,7 @@ func (r *podRunner) prepare(t *testing.T, d *appsv1.Deployment, rep *replica) *c
 		}
 	}
 	for _, e := range ctr.Env {
-		c.env = append(c.env, e.Name+"="+remap(r.envValue(t, e, rep.name)))
+		c.env = append(c.env, e.Name+"="+remap(r.envValue(t, e, rep.name, ctr)))
 	}
 	// The user: the container's securityContext, else the Pod's, else the image's (as root only).
 	uid, gid := r.img.uid, r.img.gid
@@ -299,7 +300,7 @@ current-context: e2e
 	return path
 }
 
-func (r *podRunner) envValue(t *testing.T, e corev1.EnvVar, podName string) string {
+func (r *podRunner) envValue(t *testing.T, e corev1.EnvVar, podName string, ctr corev1.Container) string {
 	t.Helper()
 	if e.ValueFrom == nil {
 		return e.Value
@@ -310,6 +311,13 @@ func (r *podRunner) envValue(t *testing.T, e corev1.EnvVar, podName string) stri
 		return r.namespace
 	case vf.FieldRef != nil && vf.FieldRef.FieldPath == "metadata.name":
 		return podName
+	case vf.ResourceFieldRef != nil && vf.ResourceFieldRef.Resource == "limits.memory" &&
+		(vf.ResourceFieldRef.Divisor.IsZero() || vf.ResourceFieldRef.Divisor.MilliValue() == 1000):
+		// In bytes, as the kubelet writes it; a container without a limit would get the node's
+		// allocatable memory, which this stand-in does not know.
+		if q, ok := ctr.Resources.Limits[corev1.ResourceMemory]; ok {
+			return strconv.FormatInt(q.Value(), 10)
+		}
 	case vf.ConfigMapKeyRef != nil:
 		cm, err := r.admin.CoreV1().ConfigMaps(r.namespace).Get(ctx, vf.ConfigMapKeyRef.Name, metav1.GetOptions{})
 		if err != nil {
