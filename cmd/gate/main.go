@@ -71,7 +71,9 @@ func exitCode(err error) int {
 }
 
 // longRunning gives a server Go's default collector target back, unless GOGC
-// is set: its heap, unlike a one-shot command's, must not grow 5-fold.
+// is set: its heap, unlike a one-shot command's, must not grow 5-fold
+// without a bound. The webhook then sets its own, under the memory limit of
+// its container when it knows it (admission.SetCollector).
 func longRunning() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
