@@ -23,7 +23,8 @@ type Config struct {
 	Path  string
 	Trust *verify.Trust
 	// Environments holds the environments whose policy was compiled: all of
-	// them, unless the config was loaded with OnlyEnvironment.
+	// them, unless the config was loaded with OnlyEnvironment; none with
+	// Background, whose environments Environment gives as they are ready.
 	Environments       map[string]*Environment
 	DefaultEnvironment string
 	// Legacy says whether to read cosign's legacy .att attestations.
