@@ -185,7 +185,9 @@ func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e
 	}
 	// The verification may outlive this call, which rewrites r as it returns: it gets a copy.
 	subject := r.Digest
-	key := decisionKey{environment: e.Name, policy: e.Policy.Version(), digest: subject.String()}
+	// Keyed by the digest's canonical name: repo@sha256:… and repo:tag@sha256:… (as mutation
+	// pins a tag) are one image, verified once.
+	key := decisionKey{environment: e.Name, policy: e.Policy.Version(), digest: subject.Name()}
 	r.Decision, r.Outcome, r.Err = c.decisions.Do(ctx, key, func(ctx context.Context) (*gate.Decision, time.Duration, error) {
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)

@@ -120,6 +120,28 @@ func TestCheckCachesPerDigestEnvironmentAndPolicy(t *testing.T) {
 	}
 }
 
+// One digest written two ways (by digest, and pinned after its tag as mutation writes it) is
+// one verification: the decision cache is keyed by the digest's canonical name.
+func TestCheckCachesADigestHoweverItIsWritten(t *testing.T) {
+	f := admittest.New(t)
+	ref, d := f.Image(t, "shop/web", "1.0")
+	f.Bless(t, d.String())
+	c := newChecker(t, f)
+	ctx := context.Background()
+	for i, image := range []string{d.String(), ref + "@" + d.DigestStr()} {
+		rs, err := c.Check(ctx, admit.Client(f.Client), admittest.Production, []string{image})
+		if err != nil || rs[0].Err != nil || rs[0].Decision == nil || !rs[0].Decision.Allowed {
+			t.Fatalf("%s: %v %+v, want blessed", image, err, rs[0])
+		}
+		if want := map[bool]cache.Outcome{true: cache.Computed, false: cache.Hit}[i == 0]; rs[0].Outcome != want {
+			t.Errorf("%s: outcome %v, want %v", image, rs[0].Outcome, want)
+		}
+	}
+	if n := c.Verifications(); n != 1 {
+		t.Errorf("%d verifications of one digest written two ways, want 1", n)
+	}
+}
+
 func TestCheckDeniedDecisionExpiresBeforeBlessedOne(t *testing.T) {
 	f := admittest.New(t)
 	ref, d := f.Image(t, "shop/web", "1.0")
