@@ -110,9 +110,11 @@ func NewChecker(cfg *config.Config, opts ...Option) (*Checker, error) {
 }
 
 // decisionKey is what a decision depends on: the environment, its policy's version and the
-// digest. A struct, not a string joined from them, so that finding a cached decision builds
-// no key.
-type decisionKey struct{ environment, policy, digest string }
+// digest, by its canonical registry and repository, so that repo@sha256:… and
+// repo:tag@sha256:… (as mutation pins a tag) are one image, verified once. A struct of the
+// strings name.Digest holds, not a string joined from them, so that finding a cached decision
+// builds no key.
+type decisionKey struct{ environment, policy, registry, repository, digest string }
 
 // ErrPanic marks a check that panicked: gate could not decide the image, and refuses it.
 var ErrPanic = errors.New("gate failed unexpectedly (a bug: please report it to gate's maintainers)")
@@ -185,9 +187,7 @@ func (c *Checker) check(ctx context.Context, reg Registry, cfg *config.Config, e
 	}
 	// The verification may outlive this call, which rewrites r as it returns: it gets a copy.
 	subject := r.Digest
-	// Keyed by the digest's canonical name: repo@sha256:… and repo:tag@sha256:… (as mutation
-	// pins a tag) are one image, verified once.
-	key := decisionKey{environment: e.Name, policy: e.Policy.Version(), digest: subject.Name()}
+	key := decisionKey{environment: e.Name, policy: e.Policy.Version(), registry: subject.RegistryStr(), repository: subject.RepositoryStr(), digest: subject.DigestStr()}
 	r.Decision, r.Outcome, r.Err = c.decisions.Do(ctx, key, func(ctx context.Context) (*gate.Decision, time.Duration, error) {
 		c.verifications.Add(1)
 		ctx, cancel := context.WithTimeout(ctx, c.timeout)
