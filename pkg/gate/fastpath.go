@@ -62,13 +62,7 @@ func VerifyFast(ctx context.Context, c *oci.Client, cfg *config.Config, e *confi
 	v := NewVerifier(c, cfg)
 	var all []oci.Attestation
 	list := func(ctx context.Context) (err error) { all, err = v.list(ctx, d); return err }
-	var plats []oci.Platform
-	var err error
-	if kind != "" && !kind.IsIndex() {
-		err = list(ctx)
-	} else {
-		plats, kind, err = platformsWhile(ctx, c, d, list)
-	}
+	plats, kind, err := platformsUnless(ctx, c, d, kind, list)
 	if err != nil {
 		return nil, FastPath{}, err
 	}
@@ -79,12 +73,7 @@ func VerifyFast(ctx context.Context, c *oci.Client, cfg *config.Config, e *confi
 		if err != nil {
 			return nil, fp, err
 		}
-		if len(plats) > 0 {
-			dec, err = decideIndex(ctx, v, e, g, plats, read, d.String(), now)
-		} else {
-			dec, err = Decide(ctx, e, g, d.String(), now)
-		}
-		if err != nil {
+		if dec, err = decideAll(ctx, v, e, g, plats, read, d.String(), now); err != nil {
 			return nil, fp, err
 		}
 	}

@@ -129,16 +129,7 @@ func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env 
 		// The registry is read while the policy compiles.
 		gather = func(ctx context.Context) (err error) { g, err = v.gatherCompiling(ctx, d, policyTypes); return err }
 	}
-	var plats []oci.Platform
-	var err error
-	if kind != "" && !kind.IsIndex() {
-		// The caller knows it is an image: no request to ask again.
-		err = gather(ctx)
-	} else {
-		// An index, or a digest of either kind: the digest's own evidence is
-		// needed either way, so it is gathered while the manifest says which.
-		plats, kind, err = platformsWhile(ctx, c, d, gather)
-	}
+	plats, kind, err := platformsUnless(ctx, c, d, kind, gather)
 	if err != nil {
 		return nil, policyFirst(cfg, env, err)
 	}
@@ -146,17 +137,32 @@ func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env 
 	if err != nil {
 		return nil, err
 	}
-	var dec *Decision
-	if len(plats) > 0 {
-		dec, err = decideIndex(ctx, v, e, g, plats, read, ref, now)
-	} else {
-		dec, err = Decide(ctx, e, g, ref, now)
-	}
+	dec, err := decideAll(ctx, v, e, g, plats, read, ref, now)
 	if err != nil {
 		return nil, err
 	}
 	dec.Kind = kind
 	return dec, nil
+}
+
+// platformsUnless runs also and, unless kind (the media type of d's manifest,
+// "" when unknown) says d is an image, reads d's platforms and kind meanwhile:
+// the digest's own evidence is needed either way. An image known as one costs
+// no request to ask again.
+func platformsUnless(ctx context.Context, c *oci.Client, d name.Digest, kind types.MediaType, also func(context.Context) error) ([]oci.Platform, types.MediaType, error) {
+	if kind != "" && !kind.IsIndex() {
+		return nil, kind, also(ctx)
+	}
+	return platformsWhile(ctx, c, d, also)
+}
+
+// decideAll decides an index over its platforms (decideIndex) and an image
+// (no platforms) over its own evidence (Decide).
+func decideAll(ctx context.Context, v *Verifier, e *config.Environment, g *Gathered, plats []oci.Platform, read []string, ref string, now time.Time) (*Decision, error) {
+	if len(plats) > 0 {
+		return decideIndex(ctx, v, e, g, plats, read, ref, now)
+	}
+	return Decide(ctx, e, g, ref, now)
 }
 
 // platformsWhile reads the platforms of d and the media type of its
