@@ -141,28 +141,31 @@ func (v *Verifier) gatherSome(ctx context.Context, d name.Digest, all []oci.Atte
 	if budget == nil {
 		budget = oci.NewBudget(v.budget)
 	}
-	var left []int
-	for _, i := range todo {
-		if _, ok := early[i]; !ok {
-			left = append(left, i)
+	results := make([]result, len(todo)) // by position in todo
+	var left []int                       // the positions early has no result for
+	for k, i := range todo {
+		if r, ok := early[i]; ok {
+			results[k] = r
+		} else {
+			left = append(left, k)
 		}
 	}
-	read, err := v.read(ctx, d, pick(all, left), budget)
+	leftAll := make([]oci.Attestation, len(left))
+	for j, k := range left {
+		leftAll[j] = all[todo[k]]
+	}
+	read, err := v.read(ctx, d, leftAll, budget)
 	if err != nil {
 		return nil, fmt.Errorf("fetching attestations of %s: %w", d, err)
 	}
-	results := maps.Clone(early)
-	if results == nil {
-		results = map[int]result{}
+	for j, k := range left {
+		results[k] = read[j]
 	}
-	for j, i := range left {
-		results[i] = read[j]
-	}
-	if len(early) > 0 && slices.ContainsFunc(slices.Collect(maps.Values(results)), func(r result) bool { return errors.Is(r.err, ErrNotRead) }) {
+	if len(early) > 0 && (slices.ContainsFunc(read, notRead) || slices.ContainsFunc(slices.Collect(maps.Values(early)), notRead)) {
 		return v.gatherSome(ctx, d, all, todo, nil, nil)
 	}
-	for _, i := range todo {
-		a, r := all[i], results[i]
+	for k, i := range todo {
+		a, r := all[i], results[k]
 		if r.err != nil {
 			g.Rejected = append(g.Rejected, rejection(a, r.err))
 			continue
@@ -175,6 +178,9 @@ func (v *Verifier) gatherSome(ctx context.Context, d name.Digest, all []oci.Atte
 	}
 	return g, nil
 }
+
+// notRead says whether r is a rejection unread (ErrNotRead).
+func notRead(r result) bool { return errors.Is(r.err, ErrNotRead) }
 
 // notGuessed are the predicate types gatherCompiling does not read before
 // it knows the policy reads them: a VSA, a policy bundle and a freeze are
