@@ -14,9 +14,10 @@ test: tools unit e2e
 tools:
 	scripts/install-all.sh
 
+# The chart tests render with the real helm (scripts/install-kube.sh builds it once).
 unit:
 	$(GO) vet ./...
-	$(GO) test -race -timeout 30m ./...
+	GATE_HELM=$${GATE_HELM:-$$(scripts/install-kube.sh | sed -n 's/^HELM=//p')} $(GO) test -race -timeout 30m ./...
 	$(GO) run ./cmd/gate policy test policies
 	$(GO) run ./cmd/gate policy lint policies
 

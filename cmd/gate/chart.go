@@ -23,7 +23,7 @@ type chartFlags struct {
 }
 
 func (f *chartFlags) register(cmd *cobra.Command) {
-	cmd.Flags().BoolVar(&f.images, "images", false, "for a Helm chart (oci://…): render it and bless it only if every image it runs is blessed too")
+	cmd.Flags().BoolVar(&f.images, "images", false, "for a Helm chart (oci://…): render it with helm template (helm on PATH, or $GATE_HELM) and bless it only if every image it runs is blessed too")
 	cmd.Flags().StringArrayVarP(&f.values, "values", "f", nil, "with --images: a values file to render the chart with, repeatable (as helm template's)")
 	cmd.Flags().StringArrayVar(&f.set, "set", nil, "with --images: a value to render the chart with, key=value, repeatable (as helm template's)")
 	cmd.Flags().StringVar(&f.release, "release-name", "", "with --images: the release name the templates see (default: helm template's, release-name)")

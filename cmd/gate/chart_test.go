@@ -26,6 +26,7 @@ spec:
 `}}
 
 func TestAChartIsDecidedByItsOCINameWithItsImages(t *testing.T) {
+	charttest.NeedHelm(t)
 	c := newCLI(t)
 	chartRef, _ := charttest.Push(t, c.host, "charts/web", web)
 	sidecar := c.pushImage(t, "team/sidecar:2.0")
@@ -62,6 +63,7 @@ func TestAChartIsDecidedByItsOCINameWithItsImages(t *testing.T) {
 }
 
 func TestAChartThatCannotBeDecidedIsExit2(t *testing.T) {
+	charttest.NeedHelm(t)
 	c := newCLI(t)
 	chartRef, _ := charttest.Push(t, c.host, "charts/web", web)
 	cfg := c.path("gate.yaml")
@@ -89,6 +91,7 @@ func TestAChartThatCannotBeDecidedIsExit2(t *testing.T) {
 // would roll an image forward while production is frozen is not blessed,
 // the same chart with the image blessed before the freeze is a rollback.
 func TestAFreezeHoldsAChartsImages(t *testing.T) {
+	charttest.NeedHelm(t)
 	c := newCLI(t)
 	raw, _ := os.ReadFile(c.path("gate.yaml"))
 	c.write("gate.yaml", string(raw)+"freeze: {repository: "+c.host+"/gate/freeze, roles: [sre]}\n")

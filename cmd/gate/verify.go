@@ -42,8 +42,9 @@ func newVerify() *cobra.Command {
 is blessed in an environment, on the signed evidence attached to its digest.
 A Helm chart in a registry is named as helm names it, oci://REGISTRY/REPO:VERSION,
 and decided on its own evidence the same way; with --images, gate also renders
-it (offline, with --values and --set as helm template takes them) and the
-chart is blessed only if every image its workloads run is blessed too.`,
+it with helm template (offline; the helm on PATH or $GATE_HELM; --values and
+--set passed on) and the chart is blessed only if every image its workloads
+run is blessed too.`,
 		Example: `  gate verify reg.example/app:1.4 --config gate.yaml --env production
   gate verify reg.example/app@sha256:… --output json
   gate verify reg.example/app@sha256:… --attest-vsa --key verifier.key --vsa-out vsa.json

@@ -11,6 +11,7 @@ import (
 // BenchmarkRenderAndWalk is what --images adds to a verify before any
 // image is decided: load the archive, render it, find its images.
 func BenchmarkRenderAndWalk(b *testing.B) {
+	charttest.NeedHelm(b)
 	archive := charttest.Archive(b, shop("0.1.0"))
 	v := chart.Values{Set: []string{"image=reg.example/team/app:1.0", "migrate=reg.example/team/migrate:1.0"}}
 	ctx := context.Background()

@@ -7,22 +7,22 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path"
+	"os/exec"
+	"path/filepath"
 	"strings"
-
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/engine"
-	"helm.sh/helm/v3/pkg/strvals"
+	"time"
 )
 
 // maxValuesFileSize bounds one values file: values run to kilobytes.
 const maxValuesFileSize = 4 << 20
 
+// maxRendered bounds what one chart renders: manifests run to megabytes,
+// not gigabytes (gate check reads a manifest file under the same bound).
+const maxRendered = 64 << 20
+
 // ErrRender means the chart could not be rendered with the values given:
 // gate cannot say which images it would run, so it cannot decide.
-var ErrRender = errors.New("rendering the chart (run helm template with the same chart and values to see it fail the same way)")
+var ErrRender = errors.New("rendering the chart with helm template")
 
 // Values are what `helm template` is given besides the chart: values files
 // and --set assignments, applied in that order as Helm applies them.
@@ -33,62 +33,40 @@ type Values struct {
 	// templates see; "" is helm template's default.
 	Release   string
 	Namespace string
+	// Helm is the helm program that renders: "" is $GATE_HELM, else helm
+	// on PATH.
+	Helm string
 }
 
-// read returns the values the chart is rendered with, over its own defaults.
-func (v Values) read() (map[string]any, error) {
-	out := map[string]any{}
+// Helm returns the helm program that renders charts: h when given, else
+// $GATE_HELM, else helm on PATH.
+func Helm(h string) (string, error) {
+	if h == "" {
+		h = os.Getenv("GATE_HELM")
+	}
+	if h != "" {
+		return h, nil
+	}
+	h, err := exec.LookPath("helm")
+	if err != nil {
+		return "", fmt.Errorf("%w: helm is not on PATH: install Helm 3 or 4 (https://helm.sh/docs/intro/install/), or set GATE_HELM to the helm program", ErrRender)
+	}
+	return h, nil
+}
+
+// checkFiles refuses a values file that is missing or too large before
+// helm is started, naming it.
+func (v Values) checkFiles() error {
 	for _, f := range v.Files {
-		b, err := readBounded(f)
+		fi, err := os.Stat(f)
 		if err != nil {
-			return nil, err
+			return fmt.Errorf("reading values file: %w", err)
 		}
-		vals, err := chartutil.ReadValues(b)
-		if err != nil {
-			return nil, fmt.Errorf("values file %s: %w", f, err)
-		}
-		out = merge(out, vals)
-	}
-	for _, s := range v.Set {
-		if err := strvals.ParseInto(s, out); err != nil {
-			return nil, fmt.Errorf("--set %s: %w", s, err)
+		if fi.Size() > maxValuesFileSize {
+			return fmt.Errorf("values file %s is larger than %d bytes", f, maxValuesFileSize)
 		}
 	}
-	return out, nil
-}
-
-func readBounded(file string) ([]byte, error) {
-	f, err := os.Open(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading values file: %w", err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxValuesFileSize+1))
-	if err != nil {
-		return nil, fmt.Errorf("reading values file %s: %w", file, err)
-	}
-	if len(b) > maxValuesFileSize {
-		return nil, fmt.Errorf("values file %s is larger than %d bytes", file, maxValuesFileSize)
-	}
-	return b, nil
-}
-
-// merge is b over a, tables merged key by key, as helm merges values files.
-func merge(a, b map[string]any) map[string]any {
-	out := make(map[string]any, len(a))
-	for k, v := range a {
-		out[k] = v
-	}
-	for k, v := range b {
-		if bt, ok := v.(map[string]any); ok {
-			if at, ok := out[k].(map[string]any); ok {
-				out[k] = merge(at, bt)
-				continue
-			}
-		}
-		out[k] = v
-	}
-	return out
+	return nil
 }
 
 // Rendered is one manifest file a chart's templates render.
@@ -97,83 +75,117 @@ type Rendered struct {
 	Content  string
 }
 
-// Render renders the chart archive as `helm template` does, offline: no
-// cluster is asked (lookup finds nothing) and the capabilities are Helm's
-// defaults. Every error is ErrRender's, saying what failed. Rendering runs
-// templates the chart's author wrote, which can loop: ctx bounds the wait.
+// Render renders the chart archive with `helm template`, which runs offline:
+// no cluster is asked (lookup finds nothing) and the capabilities are
+// Helm's defaults. The archive is the one gate verified, written to a
+// temporary file, so helm renders the bytes the registry holds under the
+// chart's digest. Every error is ErrRender's, with helm's own message.
+// Rendering runs templates the chart's author wrote, which can loop: ctx
+// bounds the wait, and the output is bounded too.
 func Render(ctx context.Context, archive []byte, v Values) ([]Rendered, error) {
-	type result struct {
-		out []Rendered
-		err error
+	helm, err := Helm(v.Helm)
+	if err != nil {
+		return nil, err
 	}
-	done := make(chan result, 1)
-	go func() {
-		out, err := render(archive, v)
-		done <- result{out, err}
-	}()
-	select {
-	case r := <-done:
-		return r.out, r.err
-	case <-ctx.Done():
+	if err := v.checkFiles(); err != nil {
+		return nil, err
+	}
+	dir, err := os.MkdirTemp("", "gate-chart-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRender, err)
+	}
+	defer os.RemoveAll(dir)
+	file := filepath.Join(dir, "chart.tgz")
+	if err := os.WriteFile(file, archive, 0o600); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrRender, err)
+	}
+	release, namespace := v.Release, v.Namespace
+	if release == "" {
+		release = "release-name"
+	}
+	if namespace == "" {
+		namespace = "default"
+	}
+	args := []string{"template", release, file, "--namespace", namespace}
+	for _, f := range v.Files {
+		args = append(args, "--values", f)
+	}
+	for _, s := range v.Set {
+		args = append(args, "--set", s)
+	}
+	cmd := exec.CommandContext(ctx, helm, args...)
+	cmd.WaitDelay = time.Second
+	out := &boundedBuffer{max: maxRendered}
+	errOut := &boundedBuffer{max: 64 << 10}
+	cmd.Stdout, cmd.Stderr = out, errOut
+	err = cmd.Run()
+	switch {
+	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%w: %w", ErrRender, ctx.Err())
+	case out.over:
+		return nil, fmt.Errorf("%w: the chart renders more than %d MiB of manifests", ErrRender, maxRendered>>20)
+	case err != nil:
+		msg := strings.Join(strings.Fields(strings.TrimPrefix(strings.TrimSpace(errOut.String()), "Error: ")), " ")
+		if msg == "" {
+			msg = err.Error()
+		}
+		return nil, fmt.Errorf("%w: %s (from %s: run helm template with the same chart and values to see it fail the same way)", ErrRender, msg, helm)
 	}
+	return split(out.String()), nil
 }
 
-func render(archive []byte, v Values) ([]Rendered, error) {
-	vals, err := v.read()
-	if err != nil {
-		return nil, err
-	}
-	ch, err := loader.LoadArchive(bytes.NewReader(archive))
-	if err != nil {
-		return nil, fmt.Errorf("%w: loading the chart archive: %w", ErrRender, err)
-	}
-	if ch.Metadata.Type == "library" {
-		return nil, fmt.Errorf("%w: %s is a library chart, which Helm does not install", ErrRender, ch.Name())
-	}
-	if err := dependenciesPresent(ch); err != nil {
-		return nil, err
-	}
-	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRender, err)
-	}
-	opts := chartutil.ReleaseOptions{Name: v.Release, Namespace: v.Namespace, Revision: 1, IsInstall: true}
-	if opts.Name == "" {
-		opts.Name = "release-name"
-	}
-	if opts.Namespace == "" {
-		opts.Namespace = "default"
-	}
-	top, err := chartutil.ToRenderValues(ch, vals, opts, nil)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRender, err)
-	}
-	files, err := engine.Render(ch, top)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrRender, err)
-	}
-	var out []Rendered
-	for name, content := range files {
-		// NOTES.txt is text for a person, and partials (_helpers.tpl) render to nothing.
-		if strings.HasSuffix(name, "NOTES.txt") || strings.HasPrefix(path.Base(name), "_") {
-			continue
+// split cuts helm template's output into the files it rendered: helm
+// writes each document after a "# Source: CHART/templates/FILE" line. Every
+// other line, the "---" between documents included, stays with the file
+// named last, so no document is lost whatever a template writes.
+func split(out string) []Rendered {
+	var names []string
+	var bodies []*strings.Builder
+	at := map[string]int{}
+	cur := -1
+	for line := range strings.Lines(out) {
+		name, isSource := strings.CutPrefix(strings.TrimRight(line, "\r\n"), "# Source: ")
+		if !isSource && cur < 0 {
+			if t := strings.TrimSpace(line); t == "" || t == "---" {
+				continue
+			}
+			name, isSource = "helm template", true // output before any source line is kept too
 		}
-		out = append(out, Rendered{Template: name, Content: content})
+		if isSource {
+			i, seen := at[name]
+			if !seen {
+				i, at[name] = len(names), len(names)
+				names, bodies = append(names, name), append(bodies, &strings.Builder{})
+			}
+			bodies[i].WriteString("---\n")
+			if cur = i; strings.HasPrefix(line, "# Source: ") {
+				continue
+			}
+		}
+		bodies[cur].WriteString(line)
 	}
-	return out, nil
+	rendered := make([]Rendered, len(names))
+	for i, name := range names {
+		rendered[i] = Rendered{Template: name, Content: bodies[i].String()}
+	}
+	return rendered
 }
 
-// dependenciesPresent refuses a chart whose Chart.yaml lists a dependency
-// its archive lacks, as helm install does: its images would go unseen.
-func dependenciesPresent(ch *chart.Chart) error {
-	have := map[string]bool{}
-	for _, d := range ch.Dependencies() {
-		have[d.Name()] = true
-	}
-	for _, d := range ch.Metadata.Dependencies {
-		if !have[d.Name] {
-			return fmt.Errorf("%w: %s lists the dependency %s, which its archive lacks (run helm dependency build before helm package)", ErrRender, ch.Name(), d.Name)
-		}
-	}
-	return nil
+// boundedBuffer keeps at most max bytes and notes that more came: a
+// template that loops writes until it is stopped. It has no ReadFrom, so
+// exec copies through Write, where the bound is.
+type boundedBuffer struct {
+	buf  bytes.Buffer
+	max  int
+	over bool
 }
+
+func (b *boundedBuffer) Write(p []byte) (int, error) {
+	if b.buf.Len()+len(p) > b.max {
+		b.over = true
+		return 0, io.ErrShortWrite
+	}
+	return b.buf.Write(p)
+}
+
+func (b *boundedBuffer) String() string { return b.buf.String() }

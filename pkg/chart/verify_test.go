@@ -54,6 +54,7 @@ spec:
 
 func verify(t *testing.T, f *admittest.Fixture, ref string, v chart.Values) (*chart.Decision, error) {
 	t.Helper()
+	charttest.NeedHelm(t)
 	return chart.NewVerifier(f.Client, f.Config).Verify(context.Background(), ref, chart.Options{Values: v})
 }
 
@@ -174,6 +175,7 @@ func TestWhatCannotBeDecidedIsAnError(t *testing.T) {
 // A subchart's images are the release's too; a condition that turns the
 // subchart off takes them out, as helm install would.
 func TestSubchartImagesCount(t *testing.T) {
+	charttest.NeedHelm(t)
 	withDB := charttest.Chart{Name: "app", Version: "1.0.0", Files: map[string]string{
 		"Chart.yaml":  "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: db, version: 0.1.0, condition: db.enabled}\n",
 		"values.yaml": "db: {enabled: true}\n",
@@ -217,9 +219,9 @@ func TestSubchartImagesCount(t *testing.T) {
 		want string
 	}{
 		{"a dependency the archive lacks", charttest.Chart{Name: "app", Version: "1.0.0", Files: map[string]string{
-			"Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: db, version: 0.1.0}\n"}}, "helm dependency build"},
+			"Chart.yaml": "apiVersion: v2\nname: app\nversion: 1.0.0\ndependencies:\n  - {name: db, version: 0.1.0}\n"}}, "missing in charts/ directory: db"},
 		{"a library chart", charttest.Chart{Name: "lib", Version: "1.0.0", Files: map[string]string{
-			"Chart.yaml": "apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n"}}, "library chart"},
+			"Chart.yaml": "apiVersion: v2\nname: lib\nversion: 1.0.0\ntype: library\n"}}, "library charts are not installable"},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			_, err := chart.Render(context.Background(), charttest.Archive(t, tc.c), chart.Values{})

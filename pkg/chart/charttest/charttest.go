@@ -7,9 +7,11 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"maps"
+	"os"
 	"slices"
 	"testing"
 
+	"github.com/gatehq/gate/pkg/chart"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -130,3 +132,18 @@ type rawManifest []byte
 
 func (r rawManifest) RawManifest() ([]byte, error)        { return r, nil }
 func (r rawManifest) MediaType() (types.MediaType, error) { return types.OCIManifestSchema1, nil }
+
+// NeedHelm fails the test in CI, and skips it elsewhere, when no helm
+// program renders charts ($GATE_HELM, or helm on PATH): make test builds
+// one (scripts/install-kube.sh) and hands it to the tests.
+func NeedHelm(t testing.TB) {
+	t.Helper()
+	if _, err := chart.Helm(""); err == nil {
+		return
+	}
+	const msg = "no helm renders charts: run make test, which builds one (scripts/install-kube.sh), or set GATE_HELM to a helm program"
+	if os.Getenv("CI") != "" || os.Getenv("GATE_E2E") != "" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+}
