@@ -32,7 +32,7 @@ func (r BreakGlassRecord) Message() string {
 func (g *Guard) breakGlass(ctx context.Context, in *request, denied []admit.Result, denials []string, reason string) error {
 	rec := BreakGlassRecord{
 		User: in.req.UserInfo.Username, Groups: in.req.UserInfo.Groups,
-		Namespace: in.req.Namespace, Kind: in.req.Kind.Kind, Name: in.w.name, Operation: string(in.req.Operation),
+		Namespace: in.req.Namespace, Kind: in.req.Kind.Kind, Name: in.w.Name, Operation: string(in.req.Operation),
 		Denials: denials, Reason: reason,
 	}
 	for _, r := range denied {

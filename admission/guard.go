@@ -10,17 +10,13 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
-
-// alwaysExempt are namespaces never guarded, whatever the configuration says: the cluster's
-// own components must start even when no image of theirs carries gate's evidence.
-var alwaysExempt = []string{"kube-system"}
 
 // maxDenialsShown is how many denied images a refusal names, so that it stays two lines.
 const maxDenialsShown = 2
@@ -39,7 +35,7 @@ type Cluster interface {
 // Guard is the webhook's decision on a workload: Validate refuses what is not blessed, Mutate
 // pins tags to digests. It is safe for concurrent use.
 type Guard struct {
-	cfg       *Config
+	cfg       *workload.Config
 	checker   *admit.Checker
 	cluster   Cluster
 	exempt    map[string]bool
@@ -74,9 +70,9 @@ func WithLogger(l *slog.Logger) GuardOption { return func(g *Guard) { g.log = l 
 func WithMetrics(m *Metrics) GuardOption { return func(g *Guard) { g.metrics = m } }
 
 // NewGuard returns a Guard applying cfg with checker.
-func NewGuard(cfg *Config, checker *admit.Checker, cluster Cluster, opts ...GuardOption) *Guard {
+func NewGuard(cfg *workload.Config, checker *admit.Checker, cluster Cluster, opts ...GuardOption) *Guard {
 	g := &Guard{cfg: cfg, checker: checker, cluster: cluster, exempt: map[string]bool{}, log: slog.Default()}
-	for _, ns := range alwaysExempt {
+	for _, ns := range workload.AlwaysExempt {
 		g.exempt[ns] = true
 	}
 	for _, o := range opts {
@@ -91,9 +87,9 @@ func NewGuard(cfg *Config, checker *admit.Checker, cluster Cluster, opts ...Guar
 // request is a workload in a guarded namespace, with the images it newly uses.
 type request struct {
 	req   *admissionv1.AdmissionRequest
-	w     *workload
-	uses  []imageUse
-	scope scope
+	w     *workload.Workload
+	uses  []workload.Use
+	scope workload.Scope
 	reg   admit.Registry // the request's registry method
 
 	g      *Guard
@@ -105,7 +101,7 @@ type request struct {
 // a registry is first asked: a review whose decisions are cached makes none.
 func (r *request) registry() *oci.Client {
 	r.once.Do(func() {
-		kc := &podKeychain{cluster: r.g.cluster, namespace: r.req.Namespace, serviceAccount: r.w.spec.ServiceAccountName, pullSecrets: r.w.pullSecrets()}
+		kc := &podKeychain{cluster: r.g.cluster, namespace: r.req.Namespace, serviceAccount: r.w.Spec.ServiceAccountName, pullSecrets: r.w.PullSecrets()}
 		r.client = oci.NewClient(append([]oci.Option{oci.WithKeychain(kc)}, r.g.ociOpts...)...)
 	})
 	return r.client
@@ -123,8 +119,8 @@ func (g *Guard) prepare(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if req.SubResource != "" && !(req.Kind.Kind == "Pod" && req.SubResource == "ephemeralcontainers") {
 		return answer(Allowed("subresource " + req.SubResource + " holds no image"))
 	}
-	gk := metav1.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}
-	w, ok, err := readWorkload(gk, req.Object.Raw)
+	gk := workload.Kind{Group: req.Kind.Group, Kind: req.Kind.Kind}
+	w, ok, err := workload.Read(gk, req.Object.Raw)
 	if !ok {
 		return answer(Allowed(req.Kind.Kind + " holds no pod template"))
 	}
@@ -138,7 +134,7 @@ func (g *Guard) prepare(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if labels[g.cfg.NamespaceLabel] != "true" {
 		return answer(Allowed("namespace " + req.Namespace + " does not opt in"))
 	}
-	uses := w.images()
+	uses := w.Images()
 	if req.Operation == admissionv1.Update && len(req.OldObject.Raw) > 0 {
 		if uses, err = newImages(gk, uses, req.OldObject.Raw); err != nil {
 			return answer(Errored(http.StatusBadRequest, err))
@@ -147,25 +143,25 @@ func (g *Guard) prepare(ctx context.Context, req *admissionv1.AdmissionRequest) 
 	if len(uses) == 0 {
 		return answer(Allowed("no new image to check"))
 	}
-	in := &request{req: req, w: w, uses: uses, scope: g.cfg.scopeOf(req.Namespace, labels), g: g}
+	in := &request{req: req, w: w, uses: uses, scope: g.cfg.Applying(req.Namespace, labels), g: g}
 	in.reg = in.registry
 	return in, nil
 }
 
 // newImages drops the uses whose image the old object already had: an update that changes no
 // image (a label, a replica count) is not refused because an approval expired since.
-func newImages(gk metav1.GroupKind, uses []imageUse, oldRaw []byte) ([]imageUse, error) {
-	old, _, err := readWorkload(gk, oldRaw)
+func newImages(gk workload.Kind, uses []workload.Use, oldRaw []byte) ([]workload.Use, error) {
+	old, _, err := workload.Read(gk, oldRaw)
 	if err != nil {
 		return nil, fmt.Errorf("reading the old object: %w", err)
 	}
 	had := map[string]bool{}
-	for _, u := range old.images() {
-		had[u.image] = true
+	for _, u := range old.Images() {
+		had[u.Image] = true
 	}
-	var out []imageUse
+	var out []workload.Use
 	for _, u := range uses {
-		if !had[u.image] {
+		if !had[u.Image] {
 			out = append(out, u)
 		}
 	}
@@ -179,8 +175,8 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 		g.metrics.verdict("validate", verdictSkipped, done)
 		return *done
 	}
-	images, unpinned := g.splitUnpinned(distinct(in.uses))
-	results, err := g.checker.Check(ctx, in.reg, in.scope.environment, images)
+	images, unpinned := g.splitUnpinned(workload.Distinct(in.uses))
+	results, err := g.checker.Check(ctx, in.reg, in.scope.Environment, images)
 	if err != nil {
 		resp := Errored(http.StatusInternalServerError, fmt.Errorf("gate could not decide for namespace %s, so it refuses: %w", req.Namespace, err))
 		g.metrics.verdict("validate", verdictError, &resp)
@@ -211,21 +207,21 @@ func (g *Guard) Validate(ctx context.Context, req *admissionv1.AdmissionRequest)
 
 func (g *Guard) verdict(ctx context.Context, in *request, denied []admit.Result, denials []string) (Response, string) {
 	if len(denied) == 0 {
-		env := in.scope.environment
+		env := in.scope.Environment
 		if env == "" {
 			env = "the default environment"
 		}
 		return Allowed("every image is blessed for " + env), verdictAllowed
 	}
-	if in.scope.mode == Warn {
+	if in.scope.Mode == workload.Warn {
 		warnings := make([]string, len(denials))
 		for i, d := range denials {
 			warnings[i] = "gate (warn mode, admitted): " + d
 		}
 		return Allowed("admitted in warn mode").WithWarnings(warnings...), verdictWarned
 	}
-	reason, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]
-	if glass && !in.scope.breakGlass {
+	reason, glass := in.w.Annotations[g.cfg.BreakGlass.Annotation]
+	if glass && !in.scope.BreakGlass {
 		return Denied(denialMessage(denials) + fmt.Sprintf("\n(break-glass is not allowed in namespace %s)", in.req.Namespace)), verdictDenied
 	}
 	if glass && strings.TrimSpace(reason) == "" {
@@ -268,23 +264,23 @@ func (g *Guard) Mutate(ctx context.Context, req *admissionv1.AdmissionRequest) R
 	var failures []string
 	digests := g.resolveTags(ctx, in.reg, in.uses)
 	for _, u := range in.uses {
-		if pinned(u.image) {
+		if pinned(u.Image) {
 			continue
 		}
-		r := digests[u.image]
+		r := digests[u.Image]
 		if r.err != nil {
 			if !r.reported {
-				g.log.Info("could not pin an image to its digest", "image", u.image, "err", r.err)
+				g.log.Info("could not pin an image to its digest", "image", u.Image, "err", r.err)
 				failures = append(failures, fmt.Sprintf("image %s could not be pinned to a digest, so it is refused: %s; %s",
-					u.image, strings.Join(strings.Fields(r.err.Error()), " "), pinAdvice))
+					u.Image, strings.Join(strings.Fields(r.err.Error()), " "), pinAdvice))
 				r.reported = true
 			}
 			continue
 		}
-		ops = append(ops, PatchOperation{Op: "replace", Path: u.path(), Value: u.image + "@" + r.digest.DigestStr()})
+		ops = append(ops, PatchOperation{Op: "replace", Path: u.Path(), Value: u.Image + "@" + r.digest.DigestStr()})
 	}
 	if len(failures) > 0 {
-		if _, glass := in.w.annotations[g.cfg.BreakGlass.Annotation]; in.scope.mode == Enforce && !(glass && in.scope.breakGlass) {
+		if _, glass := in.w.Annotations[g.cfg.BreakGlass.Annotation]; in.scope.Mode == workload.Enforce && !(glass && in.scope.BreakGlass) {
 			resp := Denied(denialMessage(failures))
 			g.metrics.verdict("mutate", verdictDenied, &resp)
 			return resp
@@ -305,11 +301,11 @@ type resolution struct {
 // resolveTags resolves every distinct tag of uses at once, so that a Pod of many tags waits for
 // its slowest tag rather than for their sum. A panic is recovered as that tag's error: it runs
 // on a goroutine of its own, where it would end the process.
-func (g *Guard) resolveTags(ctx context.Context, reg admit.Registry, uses []imageUse) map[string]*resolution {
+func (g *Guard) resolveTags(ctx context.Context, reg admit.Registry, uses []workload.Use) map[string]*resolution {
 	out := map[string]*resolution{}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
-	for _, img := range distinct(uses) {
+	for _, img := range workload.Distinct(uses) {
 		if pinned(img) {
 			continue
 		}

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -24,7 +25,7 @@ deadline: 3s
 `
 
 func guarded(extra map[string]string) map[string]string {
-	l := map[string]string{admission.DefaultNamespaceLabel: "true"}
+	l := map[string]string{workload.DefaultNamespaceLabel: "true"}
 	for k, v := range extra {
 		l[k] = v
 	}
@@ -34,7 +35,7 @@ func guarded(extra map[string]string) map[string]string {
 func newCluster() *cluster {
 	return &cluster{labels: map[string]map[string]string{
 		"shop": guarded(nil), "canary": guarded(nil), "sandbox": guarded(nil),
-		"labelled":    guarded(map[string]string{admission.DefaultEnvironmentLabel: admittest.Staging}),
+		"labelled":    guarded(map[string]string{workload.DefaultEnvironmentLabel: admittest.Staging}),
 		"kube-system": guarded(nil), "gate-system": guarded(nil),
 		"other": {"team": "shop"},
 	}}
@@ -58,7 +59,7 @@ func TestValidate(t *testing.T) {
 	f := admittest.New(t)
 	im := newImages(t, f)
 	unblessed, _ := f.Image(t, "shop/extra", "0.1")
-	glass := map[string]string{admission.DefaultBreakGlassAnnotation: "INC-4711: checkout down, hotfix cannot wait for QA"}
+	glass := map[string]string{workload.DefaultBreakGlassAnnotation: "INC-4711: checkout down, hotfix cannot wait for QA"}
 	withInit := podSpec(im.blessed)
 	withInit.InitContainers = []corev1.Container{{Name: "migrate", Image: im.stagingOnly}}
 	withEphemeral := podSpec(im.blessed)
@@ -97,7 +98,7 @@ func TestValidate(t *testing.T) {
 			wantWarnings: []string{"break-glass", im.stagingOnly}, wantRecord: true},
 		{name: "break-glass is refused where the config does not allow it", ns: "sandbox", obj: pod("tool", podSpec(im.bare), glass),
 			wantMessage: []string{im.bare, "break-glass is not allowed in namespace sandbox"}},
-		{name: "break-glass needs a reason", ns: "shop", obj: pod("api", podSpec(im.stagingOnly), map[string]string{admission.DefaultBreakGlassAnnotation: " "}),
+		{name: "break-glass needs a reason", ns: "shop", obj: pod("api", podSpec(im.stagingOnly), map[string]string{workload.DefaultBreakGlassAnnotation: " "}),
 			wantMessage: []string{"break-glass needs a reason"}},
 		{name: "deletion is not checked", ns: "shop", op: admissionv1.Delete, obj: pod("api", podSpec(im.bare), nil), wantAllowed: true, noRegistry: true},
 		{name: "an object without a pod template is not checked", ns: "shop",
@@ -139,7 +140,7 @@ func TestValidate(t *testing.T) {
 			}
 			if tt.wantRecord {
 				rec := w.cluster.records[0]
-				if rec.User != "alice@example.com" || rec.Reason != glass[admission.DefaultBreakGlassAnnotation] || rec.Namespace != tt.ns || len(rec.Images) != 1 || !strings.HasPrefix(rec.Images[0], im.stagingOnly+"@sha256:") {
+				if rec.User != "alice@example.com" || rec.Reason != glass[workload.DefaultBreakGlassAnnotation] || rec.Namespace != tt.ns || len(rec.Images) != 1 || !strings.HasPrefix(rec.Images[0], im.stagingOnly+"@sha256:") {
 					t.Errorf("record %+v does not say who, what and why", rec)
 				}
 			}
@@ -217,7 +218,7 @@ func TestBreakGlassIsRefusedWhenItCannotBeRecorded(t *testing.T) {
 	c.failEvent = errTest("events are forbidden")
 	w := newWebhook(t, f, webhookConfig, c)
 	resp := w.review(t, admission.ValidatePath, request(t, admissionv1.Create, "shop",
-		pod("api", podSpec(im.stagingOnly), map[string]string{admission.DefaultBreakGlassAnnotation: "INC-1"}), nil))
+		pod("api", podSpec(im.stagingOnly), map[string]string{workload.DefaultBreakGlassAnnotation: "INC-1"}), nil))
 	if resp.Allowed {
 		t.Fatal("break-glass admitted without its audit record")
 	}

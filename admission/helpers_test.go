@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -81,7 +82,7 @@ func newWebhook(t testing.TB, f *admittest.Fixture, cfgYAML string, c *cluster, 
 	if err := writeFile(path, cfgYAML); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := admission.LoadConfig(path)
+	cfg, err := workload.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}

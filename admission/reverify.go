@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/cache"
 	"github.com/gatehq/gate/pkg/config"
@@ -22,11 +23,6 @@ import (
 	listersv1 "k8s.io/client-go/listers/core/v1"
 	kcache "k8s.io/client-go/tools/cache"
 )
-
-// DefaultReverifyInterval is how often the images of running Pods are decided again: an
-// approval that expires or a NOGO signed after admission is reported within it, while a
-// cluster running 300 distinct images costs its registries one verification a second per replica.
-const DefaultReverifyInterval = 5 * time.Minute
 
 // passShareTTL is how long a re-decision is reused at most: a pass lasts seconds, and a
 // Trigger soon after a pass must not be answered from decisions older than this. A policy
@@ -241,8 +237,8 @@ func (r *Reverifier) Pass(ctx context.Context) {
 		return
 	}
 	groups := map[credentials][]use{}
-	scopes := map[string]*scope{} // nil: the namespace is not guarded
-	unread := map[string]bool{}   // namespaces whose labels could not be read
+	scopes := map[string]*workload.Scope{} // nil: the namespace is not guarded
+	unread := map[string]bool{}            // namespaces whose labels could not be read
 	results := map[podImage]admit.Result{}
 	for _, p := range pods {
 		if p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed || r.guard.exempt[p.Namespace] {
@@ -279,7 +275,7 @@ func (r *Reverifier) Pass(ctx context.Context) {
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			decided := r.decide(ctx, k, scopes[k.namespace].environment, uses)
+			decided := r.decide(ctx, k, scopes[k.namespace].Environment, uses)
 			mu.Lock()
 			defer mu.Unlock()
 			for _, u := range uses {
@@ -317,12 +313,12 @@ func (r *Reverifier) decide(ctx context.Context, k credentials, env string, uses
 }
 
 // scopeOf returns what applies in namespace ns, or nil when ns is not guarded.
-func (r *Reverifier) scopeOf(ctx context.Context, ns string) (*scope, error) {
+func (r *Reverifier) scopeOf(ctx context.Context, ns string) (*workload.Scope, error) {
 	l, err := r.guard.cluster.NamespaceLabels(ctx, ns)
 	if err != nil || l[r.guard.cfg.NamespaceLabel] != "true" {
 		return nil, err
 	}
-	s := r.guard.cfg.scopeOf(ns, l)
+	s := r.guard.cfg.Applying(ns, l)
 	return &s, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/kubernetes/fake"
@@ -24,11 +25,11 @@ func BenchmarkReverifyPass(b *testing.B) {
 	var objs []runtime.Object
 	for i := range 1000 {
 		ns := fmt.Sprintf("team-%d", i%20)
-		guarded[ns] = map[string]string{admission.DefaultNamespaceLabel: "true"}
+		guarded[ns] = map[string]string{workload.DefaultNamespaceLabel: "true"}
 		objs = append(objs, runningPod(ns, fmt.Sprintf("web-%d", i), images[i%len(images)]))
 	}
 	client := fake.NewClientset(objs...)
-	cfg, err := admission.LoadConfig("")
+	cfg, err := workload.LoadConfig("")
 	if err != nil {
 		b.Fatal(err)
 	}

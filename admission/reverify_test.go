@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/gatehq/gate/pkg/oci"
 	"github.com/gatehq/gate/pkg/record"
@@ -43,11 +44,11 @@ func newReverifyingEvery(t *testing.T, f *admittest.Fixture, client *fake.Client
 	if err := writeFile(path, reverifyConfig); err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := admission.LoadConfig(path)
+	cfg, err := workload.LoadConfig(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	guarded := map[string]string{admission.DefaultNamespaceLabel: "true"}
+	guarded := map[string]string{workload.DefaultNamespaceLabel: "true"}
 	c := &cluster{labels: map[string]map[string]string{"shop": guarded, "kube-system": guarded, "gate-system": guarded, "other": {}}}
 	m := admission.NewMetrics(nil)
 	// The checker the Guard is given is admission's; the Reverifier makes its own.
@@ -283,7 +284,7 @@ func TestReverifyIntervalConfig(t *testing.T) {
 		want       time.Duration
 		err        string
 	}{
-		{"the default", "", admission.DefaultReverifyInterval, ""},
+		{"the default", "", workload.DefaultReverifyInterval, ""},
 		{"off", "reverify: {interval: 0s}\n", 0, ""},
 		{"set", "reverify: {interval: 30s}\n", 30 * time.Second, ""},
 		{"negative", "reverify: {interval: -1s}\n", 0, "reverify.interval -1s: must not be negative"},
@@ -294,7 +295,7 @@ func TestReverifyIntervalConfig(t *testing.T) {
 			if err := writeFile(path, tc.yaml); err != nil {
 				t.Fatal(err)
 			}
-			cfg, err := admission.LoadConfig(path)
+			cfg, err := workload.LoadConfig(path)
 			if tc.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.err) {
 					t.Fatalf("err = %v, want one containing %q", err, tc.err)

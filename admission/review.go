@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/go-json-experiment/json"
 	admissionv1 "k8s.io/api/admission/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // The only AdmissionReview the webhook reads: the API server sends this version when the
@@ -29,7 +29,7 @@ var operations = map[admissionv1.Operation]bool{
 // is whole: a uid to answer with, a kind, an operation, and a namespace for every kind the
 // webhook checks (each of them namespaced). Anything else is refused, never decided: a review
 // missing its namespace would otherwise look like one from a namespace that is not guarded.
-// It is decoded as workloads are (workload.go), in one pass, matching names exactly as the API
+// It is decoded as workloads are (admission/workload), in one pass, matching names exactly as the API
 // server writes them; duplicate names and invalid UTF-8 are refused.
 func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	var review admissionv1.AdmissionReview
@@ -55,7 +55,7 @@ func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	case !operations[req.Operation]:
 		return bad("request operation %q, want CREATE, UPDATE, DELETE or CONNECT", req.Operation)
 	}
-	if _, checked := podSpecPaths[metav1.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}]; checked && req.Namespace == "" {
+	if workload.Checked(workload.Kind{Group: req.Kind.Group, Kind: req.Kind.Kind}) && req.Namespace == "" {
 		return bad("a %s request without a namespace", req.Kind.Kind)
 	}
 	return &review, nil

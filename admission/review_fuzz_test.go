@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"github.com/gatehq/gate/admission/workload"
 )
 
 // FuzzDecodeReview feeds decodeReview what an attacker who reaches the webhook could send,
@@ -36,7 +36,7 @@ func FuzzDecodeReview(f *testing.F) {
 		if review.APIVersion != reviewAPIVersion || review.Kind != reviewKind || req == nil || req.UID == "" || !operations[req.Operation] {
 			t.Fatalf("accepted a review that is not whole: %s", body)
 		}
-		if _, checked := podSpecPaths[metav1.GroupKind{Group: req.Kind.Group, Kind: req.Kind.Kind}]; checked && req.Namespace == "" {
+		if workload.Checked(workload.Kind{Group: req.Kind.Group, Kind: req.Kind.Kind}) && req.Namespace == "" {
 			t.Fatalf("accepted a %s without a namespace: %s", req.Kind.Kind, body)
 		}
 		again, err := json.Marshal(review)

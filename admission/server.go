@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/bundle"
 	"github.com/gatehq/gate/pkg/config"
@@ -87,7 +88,7 @@ func Run(ctx context.Context, o Options) error {
 	if err != nil {
 		return err
 	}
-	cfg, err := LoadConfig(o.WebhookConfig)
+	cfg, err := workload.LoadConfig(o.WebhookConfig)
 	if err != nil {
 		return err
 	}

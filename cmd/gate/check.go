@@ -3,7 +3,7 @@ package main
 import (
 	"fmt"
 
-	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/internal/check"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/spf13/cobra"
@@ -41,7 +41,7 @@ given with --guarded are taken as guarded; kube-system never is.`,
 			if err != nil {
 				return err
 			}
-			wh, err := admission.LoadConfig(whPath)
+			wh, err := workload.LoadConfig(whPath)
 			if err != nil {
 				return err
 			}

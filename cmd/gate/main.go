@@ -26,7 +26,7 @@ const (
 var errNotBlessed = errors.New("not blessed")
 
 // oneShotGCPercent is the garbage collector's target (GOGC) for the commands
-// that run once and exit, which is all but the webhook, and that collect
+// that run once and exit, which is all but serve and watch, and that collect
 // (uncollected). Such a command lives
 // for a fraction of a second and peaks at a few MB, mostly the compiled policy,
 // which stays live to the end: at Go's default of 100 it collected 2 to 3
@@ -72,8 +72,8 @@ func exitCode(err error) int {
 
 // longRunning gives a server Go's default collector target back, unless GOGC
 // is set: its heap, unlike a one-shot command's, must not grow 5-fold
-// without a bound. The webhook then sets its own, under the memory limit of
-// its container when it knows it (admission.SetCollector).
+// without a bound. (gate-webhook, a program of its own, sets its own target
+// under its container's memory limit: admission.SetCollector.)
 func longRunning() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)

@@ -1,75 +1,63 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
-	"strconv"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"syscall"
 
-	"github.com/gatehq/gate/admission"
-	"github.com/gatehq/gate/admission/certs"
 	"github.com/spf13/cobra"
 )
 
+// webhookProgram is the program that serves the admission webhook. It is not
+// linked into gate: its Kubernetes client libraries would cost every gate
+// command their initialization at start-up.
+const webhookProgram = "gate-webhook"
+
+// newWebhook runs gate-webhook in gate's place, with gate webhook's arguments.
 func newWebhook() *cobra.Command {
-	var o admission.Options
-	var logFormat, memoryLimit string
-	cmd := &cobra.Command{
-		Use:   "webhook",
-		Short: "Serve the Kubernetes admission webhook: admit only blessed images, pin tags to digests",
-		Long: `Serve gate's validating (` + admission.ValidatePath + `) and mutating (` + admission.MutatePath + `)
-admission webhooks over TLS, and /healthz, /readyz and /metrics over plain HTTP.
-Every image of a Pod, or of a workload's pod template, in a namespace that opts in
-must be blessed for that namespace's environment. The webhook config file says which
-namespaces, environments and mode apply; see charts/gate and README.md. Every
-reverify.interval (5m) it decides again the images of the Pods running there, and
-reports each one no longer blessed (metric, Event on the Pod); it never evicts.`,
-		Example: `  gate webhook --config /etc/gate/gate.yaml --webhook-config /etc/gate/webhook.yaml \
-    --tls-cert /tls/tls.crt --tls-key /tls/tls.key`,
-		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			longRunning()
-			var err error
-			if o.Log, err = admission.NewLogger(cmd.ErrOrStderr(), logFormat); err != nil {
-				return err
-			}
-			limit, err := parseMemoryLimit(memoryLimit)
+	return &cobra.Command{
+		Use:   "webhook [flags]",
+		Short: "Serve the Kubernetes admission webhook: admit only blessed images, pin tags to digests (runs gate-webhook)",
+		Long: `webhook runs the gate-webhook program, installed beside gate (gate's image and
+release have both), with the same arguments: gate webhook --help shows its flags.`,
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			prog, err := findWebhook()
 			if err != nil {
 				return err
 			}
-			gc := admission.SetCollector(limit)
-			o.Log.Info("garbage collector", "gogc", gc.Percent, "memoryLimitBytes", gc.MemoryLimit, "containerLimitBytes", limit)
-			return admission.Run(cmd.Context(), o)
+			// exec, not a child: the webhook keeps gate's process, its PID and its signals.
+			err = syscall.Exec(prog, append([]string{prog}, args...), os.Environ())
+			return fmt.Errorf("running %s: %w", prog, err)
 		},
 	}
-	configFlag(cmd, &o.TrustConfig)
-	f := cmd.Flags()
-	f.StringVar(&o.WebhookConfig, "webhook-config", "", "webhook config file: namespaces, environments, mode, break-glass (default: the defaults)")
-	f.StringVar(&o.CertFile, "tls-cert", "tls.crt", "TLS certificate (PEM), reloaded when it changes")
-	f.StringVar(&o.KeyFile, "tls-key", "tls.key", "TLS private key (PEM), reloaded when it changes")
-	f.StringVar(&o.SelfManaged.Secret, "cert-secret", "", "keep the webhook's own CA and certificate in this Secret of its namespace, rotating them (instead of --tls-cert, --tls-key)")
-	f.StringSliceVar(&o.SelfManaged.Webhooks, "webhook-config-names", nil, "with --cert-secret: the webhook configurations whose caBundle to keep in step")
-	f.StringSliceVar(&o.SelfManaged.Hosts, "cert-hosts", nil, "with --cert-secret: the certificate's DNS names or IP addresses")
-	f.DurationVar(&o.SelfManaged.Overlap, "cert-rotation-overlap", certs.DefaultOverlap, "with --cert-secret: how long each rotation step waits for the last to reach every API server and replica")
-	f.StringVar(&o.Addr, "addr", ":8443", "address of the webhooks (TLS)")
-	f.StringVar(&o.ProbeAddr, "probe-addr", ":8080", "address of /healthz, /readyz and /metrics (plain HTTP)")
-	f.StringVar(&o.Kubeconfig, "kubeconfig", os.Getenv("KUBECONFIG"), "kubeconfig file, to run outside a cluster (or $KUBECONFIG; default: the in-cluster config)")
-	f.StringVar(&logFormat, "log-format", admission.LogJSON, "log format: "+admission.LogJSON+" or "+admission.LogText+" (client-go's logs too; durations in milliseconds)")
-	f.StringVar(&o.Namespace, "namespace", os.Getenv("POD_NAMESPACE"), "the webhook's own namespace, never guarded (or $POD_NAMESPACE)")
-	f.StringVar(&o.Instance, "instance", os.Getenv("POD_NAME"), "this replica's name, in the Events it writes (or $POD_NAME)")
-	f.BoolVar(&o.InsecureRegistry, "insecure-registry", false, "allow plain HTTP to registries not on loopback")
-	f.StringVar(&memoryLimit, "memory-limit", os.Getenv("GATE_MEMORY_LIMIT"), "the container's memory limit in bytes, to collect garbage less often under it (or $GATE_MEMORY_LIMIT, which the chart sets from limits.memory; default: not known)")
-	return cmd
 }
 
-// parseMemoryLimit reads --memory-limit: a whole number of bytes, as the downward API gives a
-// container's limits.memory; "" is not known (0).
-func parseMemoryLimit(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
+// findWebhook looks for gate-webhook beside the running gate, then on PATH.
+func findWebhook() (string, error) {
+	self, err := os.Executable()
+	if err == nil {
+		self, err = filepath.EvalSymlinks(self)
 	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, fmt.Errorf("--memory-limit (or $GATE_MEMORY_LIMIT) %q: want a positive whole number of bytes, as the downward API's resourceFieldRef limits.memory gives it (536870912 for 512Mi)", s)
+	if err == nil {
+		beside := filepath.Join(filepath.Dir(self), webhookProgram)
+		if fi, err := os.Stat(beside); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return beside, nil
+		}
 	}
-	return n, nil
+	if p, err := exec.LookPath(webhookProgram); err == nil {
+		return p, nil
+	} else if !errors.Is(err, exec.ErrNotFound) {
+		return "", err
+	}
+	where := "the gate program"
+	if self != "" {
+		where = filepath.Dir(self)
+	}
+	return "", fmt.Errorf("gate webhook runs %s, which is neither in %s nor on PATH: install it beside gate from the release (%s_%s_%s), with go install github.com/gatehq/gate/cmd/%s@VERSION, or run gate's image, which has both",
+		webhookProgram, where, webhookProgram, runtime.GOOS, runtime.GOARCH, webhookProgram)
 }

@@ -1,47 +1,59 @@
 package main
 
 import (
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func TestWebhookFlags(t *testing.T) {
-	t.Setenv("KUBERNETES_SERVICE_HOST", "") // not in a cluster
-	tests := []struct {
-		name string
-		env  map[string]string
-		args []string
-		want []string // in the output
-	}{
-		{"outside a cluster without a kubeconfig it says what to do", map[string]string{"KUBECONFIG": ""},
-			[]string{"webhook", "--namespace", "gate-system"}, []string{"--kubeconfig FILE", "$KUBECONFIG", "run gate webhook in a cluster"}},
-		{"$KUBECONFIG is read", map[string]string{"KUBECONFIG": "/nonexistent/kubeconfig"},
-			[]string{"webhook", "--namespace", "gate-system"}, []string{"reading kubeconfig /nonexistent/kubeconfig"}},
-		{"--kubeconfig is read", nil,
-			[]string{"webhook", "--namespace", "gate-system", "--kubeconfig", "/nonexistent/other"}, []string{"reading kubeconfig /nonexistent/other"}},
-		{"an unknown log format is refused", nil,
-			[]string{"webhook", "--log-format", "yaml"}, []string{`log format "yaml": want json or text`}},
-		{"without its own namespace it does not start", map[string]string{"POD_NAMESPACE": ""},
-			[]string{"webhook", "--kubeconfig", "/nonexistent/other"}, []string{"--namespace", "$POD_NAMESPACE"}},
-		{"a memory limit not in bytes is refused, saying how to write it", nil,
-			[]string{"webhook", "--namespace", "gate-system", "--memory-limit", "512Mi"}, []string{`--memory-limit (or $GATE_MEMORY_LIMIT) "512Mi"`, "536870912"}},
-		{"$GATE_MEMORY_LIMIT is read", map[string]string{"GATE_MEMORY_LIMIT": "-1"},
-			[]string{"webhook", "--namespace", "gate-system"}, []string{`"-1": want a positive whole number of bytes`}},
+// gate webhook runs the gate-webhook beside gate with its arguments, and
+// says how to install it when there is none.
+func TestWebhookRunsGateWebhook(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gate and gate-webhook")
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			for k, v := range tt.env {
-				t.Setenv(k, v)
-			}
-			code, out := run(t, tt.args...)
-			if code != exitUndecided {
-				t.Errorf("exit %d, want %d", code, exitUndecided)
-			}
-			for _, s := range tt.want {
-				if !strings.Contains(out, s) {
-					t.Errorf("output %q does not contain %q", out, s)
-				}
-			}
-		})
+	gate := gateBinary(t)
+	dir := t.TempDir()
+	alone := filepath.Join(dir, "gate")
+	b, err := os.ReadFile(gate)
+	if err != nil {
+		t.Fatal(err)
 	}
+	if err := os.WriteFile(alone, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// No gate-webhook on PATH: only the one beside gate counts.
+	gateIn := func(args ...string) *exec.Cmd {
+		cmd := exec.Command(alone, args...)
+		cmd.Env = append(os.Environ(), "PATH="+dir)
+		return cmd
+	}
+	out, err := gateIn("webhook", "--log-format", "yaml").CombinedOutput()
+	if code := exitOf(err); code != exitUndecided || !strings.Contains(string(out), "install it beside gate") || !strings.Contains(string(out), "gate-webhook_") {
+		t.Fatalf("gate webhook without gate-webhook: exit %d, want 2 saying how to install it:\n%s", code, out)
+	}
+
+	if b, err := exec.Command("go", "build", "-o", filepath.Join(dir, webhookProgram), "../gate-webhook").CombinedOutput(); err != nil {
+		t.Fatalf("building gate-webhook: %v\n%s", err, b)
+	}
+	out, err = gateIn("webhook", "--log-format", "yaml").CombinedOutput()
+	if code := exitOf(err); code != exitUndecided || !strings.Contains(string(out), `gate-webhook: log format "yaml"`) {
+		t.Fatalf("gate webhook --log-format yaml: exit %d, want gate-webhook's refusal:\n%s", code, out)
+	}
+	out, err = gateIn("webhook", "--help").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--webhook-config") || !strings.Contains(string(out), "gate-webhook [flags]") {
+		t.Fatalf("gate webhook --help: want gate-webhook's flags: %v\n%s", err, out)
+	}
+}
+
+func exitOf(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
 }

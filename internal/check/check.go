@@ -5,15 +5,14 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // Options say how manifests are decided.
 type Options struct {
 	// Webhook is the webhook config: opt-in label, namespaces' environments and modes.
-	Webhook *admission.Config
+	Webhook *workload.Config
 	Checker *admit.Checker
 	// Registry is the registry client images are verified with.
 	Registry admit.Registry
@@ -58,19 +57,20 @@ func Decide(ctx context.Context, objs []Object, o Options) ([]Finding, error) {
 		if !strings.Contains(obj.APIVersion, "/") {
 			group = ""
 		}
-		name, images, ok, err := admission.WorkloadImages(metav1.GroupKind{Group: group, Kind: obj.Kind}, obj.JSON)
+		w, ok, err := workload.Read(workload.Kind{Group: group, Kind: obj.Kind}, obj.JSON)
 		if !ok {
 			continue
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s:%d: %s %s: %w", obj.File, obj.Line, obj.Kind, obj.Name, err)
 		}
+		images := w.Images()
 		ns := obj.Namespace
 		if ns == "" {
 			ns = o.Namespace
 		}
 		scope := o.Webhook.ScopeOf(ns, labels[ns])
-		base := Finding{File: obj.File, Kind: obj.Kind, Namespace: ns, Name: name, Guarded: scope.Guarded,
+		base := Finding{File: obj.File, Kind: obj.Kind, Namespace: ns, Name: w.Name, Guarded: scope.Guarded,
 			Environment: scope.Environment, Mode: string(scope.Mode)}
 		if !scope.Guarded {
 			f := base
@@ -89,12 +89,12 @@ func Decide(ctx context.Context, objs []Object, o Options) ([]Finding, error) {
 		}
 		for i, r := range results {
 			f := base
-			f.Line, f.Image = obj.LineOf(images[i].Path), images[i].Image
+			f.Line, f.Image = obj.LineOf(images[i].Path()), images[i].Image
 			if r.Decision != nil {
 				f.Environment = r.Decision.Environment
 			}
 			f.Undecided = r.Err != nil
-			f.Warned = !r.Allowed() && !f.Undecided && scope.Mode == admission.Warn
+			f.Warned = !r.Allowed() && !f.Undecided && scope.Mode == workload.Warn
 			f.Admitted = r.Allowed() || f.Warned
 			f.Explanation = r.Explain()
 			if r.Allowed() {

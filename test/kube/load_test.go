@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 	"github.com/google/go-containerregistry/pkg/authn"
@@ -81,7 +82,7 @@ func TestAdmissionLoad(t *testing.T) {
 	caFile := filepath.Join(dir, "ca.crt")
 	writeFile(t, caFile, ca.certPEM)
 	certFile, keyFile := ca.issue(t, dir, "webhook", 2)
-	cfg, err := admission.LoadConfig("")
+	cfg, err := workload.LoadConfig("")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -207,7 +208,7 @@ type benchCluster struct{}
 
 // optedIn are the labels of every namespace of benchCluster: one map, as KubeCluster returns
 // the labels its informer holds rather than a copy per review.
-var optedIn = map[string]string{admission.DefaultNamespaceLabel: "true"}
+var optedIn = map[string]string{workload.DefaultNamespaceLabel: "true"}
 
 func (benchCluster) NamespaceLabels(context.Context, string) (map[string]string, error) {
 	return optedIn, nil

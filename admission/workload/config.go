@@ -1,4 +1,4 @@
-package admission
+package workload
 
 import (
 	"bytes"
@@ -42,6 +42,11 @@ const (
 	maxDeadline = 29 * time.Second
 	// maxConfigSize bounds the webhook config: a page of YAML.
 	maxConfigSize = 1 << 20
+	// DefaultReverifyInterval is how often the images of running Pods are decided again: an
+	// approval that expires or a NOGO signed after admission is reported within it, while a
+	// cluster running 300 distinct images costs its registries one verification a second per
+	// replica.
+	DefaultReverifyInterval = 5 * time.Minute
 )
 
 // Config is the webhook config file (webhook.yaml). Trust and policy stay in gate's trust
@@ -92,7 +97,7 @@ type CacheConfig struct {
 	DeniedTTL  *time.Duration `yaml:"deniedTTL"`
 }
 
-// ReverifyConfig is the re-verification of running Pods (reverify.go).
+// ReverifyConfig is the re-verification of running Pods (admission's reverify.go).
 type ReverifyConfig struct {
 	// Interval between passes; nil is DefaultReverifyInterval, 0 turns re-verification off.
 	Interval *time.Duration `yaml:"interval"`
@@ -207,28 +212,4 @@ func (c *Config) CheckAgainst(trust *config.Config) error {
 		}
 	}
 	return nil
-}
-
-// scope is what applies to one namespace.
-type scope struct {
-	environment string // "" is the trust config's default
-	mode        Mode
-	breakGlass  bool
-}
-
-// scopeOf says what applies in namespace ns with labels.
-func (c *Config) scopeOf(ns string, labels map[string]string) scope {
-	s := scope{environment: c.DefaultEnvironment, mode: c.Mode, breakGlass: slices.Contains(c.BreakGlass.Namespaces, ns)}
-	if env := labels[c.EnvironmentLabel]; env != "" {
-		s.environment = env
-	}
-	if n, ok := c.Namespaces[ns]; ok {
-		if n.Environment != "" {
-			s.environment = n.Environment
-		}
-		if n.Mode != "" {
-			s.mode = n.Mode
-		}
-	}
-	return s
 }

@@ -1,14 +1,13 @@
-package admission_test
+package workload_test
 
 import (
-	"context"
-	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gatehq/gate/admission"
+	"github.com/gatehq/gate/admission/workload"
 	"github.com/gatehq/gate/pkg/admit/admittest"
 )
 
@@ -16,12 +15,12 @@ func TestLoadConfig(t *testing.T) {
 	tests := []struct {
 		name    string
 		yaml    string
-		check   func(*admission.Config) bool
+		check   func(*workload.Config) bool
 		wantErr string
 	}{
-		{"an empty file is the defaults", "", func(c *admission.Config) bool {
-			return c.Mode == admission.Enforce && *c.PinDigests && c.Deadline == admission.DefaultDeadline &&
-				c.NamespaceLabel == admission.DefaultNamespaceLabel && len(c.BreakGlass.Namespaces) == 0
+		{"an empty file is the defaults", "", func(c *workload.Config) bool {
+			return c.Mode == workload.Enforce && *c.PinDigests && c.Deadline == workload.DefaultDeadline &&
+				c.NamespaceLabel == workload.DefaultNamespaceLabel && len(c.BreakGlass.Namespaces) == 0
 		}, ""},
 		{"every field is read", `
 namespaceLabel: example.com/guard
@@ -33,8 +32,8 @@ pinDigests: false
 deadline: 5s
 breakGlass: {namespaces: [shop], annotation: example.com/emergency}
 cache: {size: 10, blessedTTL: 1m, deniedTTL: 0s}
-`, func(c *admission.Config) bool {
-			return c.Mode == admission.Warn && !*c.PinDigests && c.Deadline == 5*time.Second && c.Namespaces["shop"].Mode == admission.Warn &&
+`, func(c *workload.Config) bool {
+			return c.Mode == workload.Warn && !*c.PinDigests && c.Deadline == 5*time.Second && c.Namespaces["shop"].Mode == workload.Warn &&
 				c.BreakGlass.Annotation == "example.com/emergency" && c.Cache.Size == 10 && *c.Cache.BlessedTTL == time.Minute && *c.Cache.DeniedTTL == 0
 		}, ""},
 		{"an unknown field is an error", "mdoe: warn", nil, "field mdoe not found"},
@@ -46,10 +45,10 @@ cache: {size: 10, blessedTTL: 1m, deniedTTL: 0s}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "webhook.yaml")
-			if err := writeFile(path, tt.yaml); err != nil {
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c, err := admission.LoadConfig(path)
+			c, err := workload.LoadConfig(path)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), path) {
 					t.Fatalf("err = %v, want one naming the file and %q", err, tt.wantErr)
@@ -78,10 +77,10 @@ func TestConfigCheckAgainstTrustConfig(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "webhook.yaml")
-			if err := writeFile(path, tt.yaml); err != nil {
+			if err := os.WriteFile(path, []byte(tt.yaml), 0o600); err != nil {
 				t.Fatal(err)
 			}
-			c, err := admission.LoadConfig(path)
+			c, err := workload.LoadConfig(path)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -94,23 +93,11 @@ func TestConfigCheckAgainstTrustConfig(t *testing.T) {
 }
 
 func TestExampleWebhookConfigLoads(t *testing.T) {
-	c, err := admission.LoadConfig("../examples/webhook.yaml")
+	c, err := workload.LoadConfig("../../examples/webhook.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Namespaces["shop-canary"].Mode != admission.Warn || len(c.BreakGlass.Namespaces) != 1 {
+	if c.Namespaces["shop-canary"].Mode != workload.Warn || len(c.BreakGlass.Namespaces) != 1 {
 		t.Errorf("examples/webhook.yaml read as %+v", c)
-	}
-}
-
-func TestRunRefusesToStartWithoutItsOwnNamespace(t *testing.T) {
-	err := admission.Run(context.Background(), admission.Options{TrustConfig: "gate.yaml", Log: discard()})
-	if !errors.Is(err, admission.ErrNoOwnNamespace) {
-		t.Fatalf("Run without a namespace: %v, want ErrNoOwnNamespace", err)
-	}
-	for _, s := range []string{"--namespace", "$POD_NAMESPACE"} {
-		if !strings.Contains(err.Error(), s) {
-			t.Errorf("%q does not say to use %s", err, s)
-		}
 	}
 }

@@ -1,4 +1,4 @@
-package admission
+package workload
 
 import (
 	"fmt"
@@ -6,8 +6,13 @@ import (
 	"strconv"
 
 	"github.com/go-json-experiment/json"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
+
+// Kind is an object's API group ("" for the core group) and kind, as an AdmissionReview's
+// request.kind and a manifest's apiVersion and kind give them.
+type Kind struct {
+	Group, Kind string
+}
 
 // Each kind the webhook checks keeps its pod spec at one of three depths: Pods at spec, the
 // kinds with a pod template at spec.template.spec, CronJobs at spec.jobTemplate.spec.template.spec.
@@ -19,7 +24,7 @@ import (
 type (
 	podShape struct {
 		Metadata metadata `json:"metadata"`
-		Spec     *podSpec `json:"spec"`
+		Spec     *PodSpec `json:"spec"`
 	}
 	templateShape struct {
 		Metadata metadata `json:"metadata"`
@@ -43,7 +48,7 @@ const (
 
 // podSpecPaths says where each kind the webhook checks keeps its pod spec: Pods, and every
 // built-in kind that holds a pod template.
-var podSpecPaths = map[metav1.GroupKind]string{
+var podSpecPaths = map[Kind]string{
 	{Group: "", Kind: "Pod"}:                   podPath,
 	{Group: "", Kind: "ReplicationController"}: templatePath,
 	{Group: "apps", Kind: "Deployment"}:        templatePath,
@@ -54,16 +59,27 @@ var podSpecPaths = map[metav1.GroupKind]string{
 	{Group: "batch", Kind: "CronJob"}:          cronJobPath,
 }
 
-// workload is what the webhook reads of an object: its pod spec, and the annotations of the
+// Checked says whether the webhook checks objects of kind gk: Pods, and the kinds that hold a
+// pod template.
+func Checked(gk Kind) bool {
+	_, ok := podSpecPaths[gk]
+	return ok
+}
+
+// Workload is what the webhook reads of an object: its pod spec, and the annotations of the
 // object and of its pod template (and job template).
-type workload struct {
-	name        string
-	annotations map[string]string
-	spec        podSpec
+type Workload struct {
+	// Name is the object's name, or its generateName.
+	Name string
+	// Annotations are the object's, its job template's and its pod template's, in that order
+	// of precedence (later over earlier).
+	Annotations map[string]string
+	Spec        PodSpec
 	specPath    string // JSON Pointer to the pod spec
 }
 
-type podSpec struct {
+// PodSpec is what the webhook reads of a pod spec.
+type PodSpec struct {
 	ServiceAccountName  string      `json:"serviceAccountName"`
 	ImagePullSecrets    []reference `json:"imagePullSecrets"`
 	InitContainers      []container `json:"initContainers"`
@@ -85,30 +101,30 @@ type metadata struct {
 	Annotations  map[string]string `json:"annotations"`
 }
 
-// imageUse is one image field of a workload.
-type imageUse struct {
-	image string
+// Use is one image field of a workload.
+type Use struct {
+	Image string
 	list  string // initContainers, containers or ephemeralContainers
 	index int    // in list
-	w     *workload
+	w     *Workload
 }
 
-// path is the JSON Pointer to the image field, which only a patch needs: it is not built for
+// Path is the JSON Pointer to the image field, which only a patch needs: it is not built for
 // every review.
-func (u imageUse) path() string {
+func (u Use) Path() string {
 	return u.w.specPath + "/" + u.list + "/" + strconv.Itoa(u.index) + "/image"
 }
 
-// readWorkload decodes the pod spec of raw, an object of kind gk; ok is false for kinds that
+// Read decodes the pod spec of raw, an object of kind gk (JSON); ok is false for kinds that
 // hold no pod spec.
-func readWorkload(gk metav1.GroupKind, raw []byte) (w *workload, ok bool, err error) {
+func Read(gk Kind, raw []byte) (w *Workload, ok bool, err error) {
 	path, ok := podSpecPaths[gk]
 	if !ok {
 		return nil, false, nil
 	}
-	w = &workload{specPath: path}
+	w = &Workload{specPath: path}
 	var metas [3]*metadata // the object's, then its job template's and pod template's
-	var spec *podSpec
+	var spec *PodSpec
 	switch path {
 	case podPath:
 		var o podShape
@@ -135,56 +151,56 @@ func readWorkload(gk metav1.GroupKind, raw []byte) (w *workload, ok bool, err er
 	if err != nil {
 		return nil, true, fmt.Errorf("decoding %s: %w", gk.Kind, err)
 	}
-	w.name = metas[0].Name
-	if w.name == "" {
-		w.name = metas[0].GenerateName
+	w.Name = metas[0].Name
+	if w.Name == "" {
+		w.Name = metas[0].GenerateName
 	}
 	for _, m := range metas {
 		if m == nil || len(m.Annotations) == 0 {
 			continue
 		}
-		if w.annotations == nil { // the object's own, as decoded: no copy for the common Pod
-			w.annotations = m.Annotations
+		if w.Annotations == nil { // the object's own, as decoded: no copy for the common Pod
+			w.Annotations = m.Annotations
 			continue
 		}
 		for k, v := range m.Annotations {
-			w.annotations[k] = v
+			w.Annotations[k] = v
 		}
 	}
 	if spec != nil { // no pod spec yet: nothing to check
-		w.spec = *spec
+		w.Spec = *spec
 	}
 	return w, true, nil
 }
 
-// images lists every image field: init containers, containers and ephemeral containers.
-func (w *workload) images() []imageUse {
-	out := make([]imageUse, 0, len(w.spec.InitContainers)+len(w.spec.Containers)+len(w.spec.EphemeralContainers))
+// Images lists every image field: init containers, containers and ephemeral containers.
+func (w *Workload) Images() []Use {
+	out := make([]Use, 0, len(w.Spec.InitContainers)+len(w.Spec.Containers)+len(w.Spec.EphemeralContainers))
 	for _, list := range [...]struct {
 		field      string
 		containers []container
-	}{{"initContainers", w.spec.InitContainers}, {"containers", w.spec.Containers}, {"ephemeralContainers", w.spec.EphemeralContainers}} {
+	}{{"initContainers", w.Spec.InitContainers}, {"containers", w.Spec.Containers}, {"ephemeralContainers", w.Spec.EphemeralContainers}} {
 		for i, c := range list.containers {
 			if c.Image != "" {
-				out = append(out, imageUse{image: c.Image, list: list.field, index: i, w: w})
+				out = append(out, Use{Image: c.Image, list: list.field, index: i, w: w})
 			}
 		}
 	}
 	return out
 }
 
-// pullSecrets names the pod's imagePullSecrets.
-func (w *workload) pullSecrets() []string {
-	out := make([]string, 0, len(w.spec.ImagePullSecrets))
-	for _, s := range w.spec.ImagePullSecrets {
+// PullSecrets names the pod's imagePullSecrets.
+func (w *Workload) PullSecrets() []string {
+	out := make([]string, 0, len(w.Spec.ImagePullSecrets))
+	for _, s := range w.Spec.ImagePullSecrets {
 		out = append(out, s.Name)
 	}
 	return out
 }
 
-// distinct returns each image once, keeping the order of first use. A workload has a few
+// Distinct returns each image once, keeping the order of first use. A workload has a few
 // images, for which a scan of those kept costs less than a set; a set bounds the many.
-func distinct(uses []imageUse) []string {
+func Distinct(uses []Use) []string {
 	out := make([]string, 0, len(uses))
 	var seen map[string]bool
 	if len(uses) > distinctByScan {
@@ -192,15 +208,15 @@ func distinct(uses []imageUse) []string {
 	}
 	for _, u := range uses {
 		switch {
-		case seen == nil && slices.Contains(out, u.image), seen != nil && seen[u.image]:
+		case seen == nil && slices.Contains(out, u.Image), seen != nil && seen[u.Image]:
 			continue
 		case seen != nil:
-			seen[u.image] = true
+			seen[u.Image] = true
 		}
-		out = append(out, u.image)
+		out = append(out, u.Image)
 	}
 	return out
 }
 
-// distinctByScan is how many images distinct scans rather than hashes.
+// distinctByScan is how many images Distinct scans rather than hashes.
 const distinctByScan = 16
