@@ -31,7 +31,7 @@ const (
 	attackBytes = admission.MaxRequestBytes - 1<<10
 )
 
-// TestStalledBodiesStayUnderTheMemoryLimit runs `gate webhook` as its own process and sends it,
+// TestStalledBodiesStayUnderTheMemoryLimit runs gate-webhook as its own process and sends it,
 // from 64 unauthenticated TLS connections, 7 MiB − 1 KiB of a 7 MiB review each, then stalls
 // them all. The process's peak resident memory must stay under the chart's limit, a normal
 // review sent meanwhile must be answered, and the server must close the stalled connections.
@@ -40,11 +40,11 @@ func TestStalledBodiesStayUnderTheMemoryLimit(t *testing.T) {
 		t.Skip("runs the gate binary as a process: set GATE_E2E=1 (scripts/e2e-registry.sh does)")
 	}
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "gate")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gate")
+	bin := filepath.Join(dir, "gate-webhook")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/gate-webhook")
 	build.Dir = ".."
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/gate: %v\n%s", err, out)
+		t.Fatalf("go build ./cmd/gate-webhook: %v\n%s", err, out)
 	}
 	f := admittest.New(t)
 	certFile, keyFile := filepath.Join(dir, "tls.crt"), filepath.Join(dir, "tls.key")
@@ -63,7 +63,7 @@ current-context: none
 	addr, probes := freeAddr(t), freeAddr(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, "webhook", "--config", f.ConfigPath, "--tls-cert", certFile, "--tls-key", keyFile,
+	cmd := exec.CommandContext(ctx, bin, "--config", f.ConfigPath, "--tls-cert", certFile, "--tls-key", keyFile,
 		"--addr", addr, "--probe-addr", probes, "--kubeconfig", kubeconfig, "--namespace", "gate-system")
 	// The chart gives the webhook its container's memory limit, which sets its collector.
 	cmd.Env = append(os.Environ(), fmt.Sprintf("GATE_MEMORY_LIMIT=%d", chartMemoryLimit))

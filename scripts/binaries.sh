@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# binaries.sh cross-compiles gate for each of $PLATFORMS (default linux and darwin × amd64 and
-# arm64) into $DIST/bin/gate_<os>_<arch>, static (CGO_ENABLED=0), with -trimpath and the version,
-# commit and commit time stamped in (scripts/release-vars.sh), then writes $DIST/bin/checksums.txt
-# (sha256sum's format) over every gate_* there. `make binaries` runs it.
+# binaries.sh cross-compiles gate and gate-webhook (the admission webhook, which `gate webhook`
+# runs from beside gate) for each of $PLATFORMS (default linux and darwin × amd64 and arm64) into
+# $DIST/bin/<program>_<os>_<arch>, static (CGO_ENABLED=0), with -trimpath and the version, commit
+# and commit time stamped in (scripts/release-vars.sh), then writes $DIST/bin/checksums.txt
+# (sha256sum's format) over every gate_* and gate-webhook_* there. `make binaries` runs it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/release-vars.sh
@@ -16,8 +17,10 @@ ldflags="-s -w -buildid= -X $pkg.version=$VERSION -X $pkg.commit=$COMMIT -X $pkg
 mkdir -p "$DIST/bin"
 for p in $PLATFORMS; do
 	os=${p%/*} arch=${p#*/}
-	start=$SECONDS
-	CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$DIST/bin/gate_${os}_${arch}" ./cmd/gate
-	echo "binaries: gate_${os}_${arch} $VERSION in $((SECONDS - start))s" >&2
+	for prog in gate gate-webhook; do
+		start=$SECONDS
+		CGO_ENABLED=0 GOOS=$os GOARCH=$arch go build -trimpath -ldflags "$ldflags" -o "$DIST/bin/${prog}_${os}_${arch}" "./cmd/$prog"
+		echo "binaries: ${prog}_${os}_${arch} $VERSION in $((SECONDS - start))s" >&2
+	done
 done
-(cd "$DIST/bin" && sha256sum gate_* > checksums.txt)
+(cd "$DIST/bin" && sha256sum gate_* gate-webhook_* > checksums.txt)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # image.sh builds gate's container image without a daemon (`make image`): the linux/amd64 and
-# linux/arm64 binaries from scripts/binaries.sh on an empty base, with the build machine's
+# linux/arm64 binaries from scripts/binaries.sh (gate, the entrypoint, and gate-webhook beside
+# it) on an empty base, with the build machine's
 # /etc/ssl/certs/ca-certificates.crt as the image's CA certificates, assembled by
 # internal/image/mkimage (go-containerregistry's mutate). One OCI index; the same commit gives
 # the same index digest.
@@ -22,7 +23,7 @@ if [[ -z "${SKIP_BINARIES:-}" ]]; then
 fi
 args=()
 for p in $IMAGE_PLATFORMS; do
-	args+=(-binary "$p=$DIST/bin/gate_${p/\//_}")
+	args+=(-binary "$p=$DIST/bin/gate_${p/\//_}" -webhook "$p=$DIST/bin/gate-webhook_${p/\//_}")
 done
 if [[ -n "${IMAGE_REPO:-}" ]]; then
 	args+=(-push "$IMAGE_REPO:$IMAGE_TAG")

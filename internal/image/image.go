@@ -1,4 +1,4 @@
-// Package image builds gate's container image: static gate binaries on an empty base, one OCI index for every platform, the same bytes from the same commit.
+// Package image builds gate's container image: static gate and gate-webhook binaries on an empty base, one OCI index for every platform, the same bytes from the same commit.
 package image
 
 import (
@@ -22,6 +22,8 @@ import (
 // nothing to disk unless told to (--record), and the chart mounts what it must read.
 const (
 	Entrypoint = "/usr/local/bin/gate"
+	// Webhook is gate-webhook, beside gate, where `gate webhook` (the chart's args) finds it.
+	Webhook = "/usr/local/bin/gate-webhook"
 	CACerts    = "/etc/ssl/certs/ca-certificates.crt"
 	Home       = "/home/nonroot"
 	// UID and GID 65532 are distroless's and ko's "nonroot": Kubernetes' runAsNonRoot
@@ -34,6 +36,8 @@ const (
 type Spec struct {
 	// Binaries maps a platform ("linux/amd64", "linux/arm64") to gate built for it, static.
 	Binaries map[string]string
+	// Webhooks maps each platform of Binaries to gate-webhook built for it, static.
+	Webhooks map[string]string
 	// CACerts is a PEM bundle installed at CACerts (the build machine's, as a rule).
 	CACerts string
 	// Version, Revision and Source fill the org.opencontainers.image.* annotations and labels.
@@ -47,7 +51,8 @@ type Spec struct {
 var epoch = time.Unix(0, 0).UTC()
 
 // Build makes the image index: one image per platform, each an empty base plus a layer with
-// /etc/passwd, /etc/group, the CA certificates and the home directory, and a layer with gate.
+// /etc/passwd, /etc/group, the CA certificates and the home directory, and a layer with gate
+// and gate-webhook.
 func Build(s Spec) (v1.ImageIndex, error) {
 	if len(s.Binaries) == 0 {
 		return nil, fmt.Errorf("building image: no binaries")
@@ -82,9 +87,17 @@ func Build(s Spec) (v1.ImageIndex, error) {
 		if err != nil {
 			return nil, fmt.Errorf("reading gate for %s: %w", p, err)
 		}
+		if s.Webhooks[p] == "" {
+			return nil, fmt.Errorf("platform %q: no gate-webhook, which the chart runs (gate webhook)", p)
+		}
+		webhook, err := os.ReadFile(s.Webhooks[p])
+		if err != nil {
+			return nil, fmt.Errorf("reading gate-webhook for %s: %w", p, err)
+		}
 		app, err := layer([]file{
 			{name: "usr/", mode: 0o755}, {name: "usr/local/", mode: 0o755}, {name: "usr/local/bin/", mode: 0o755},
 			{name: strings.TrimPrefix(Entrypoint, "/"), mode: 0o755, data: bin},
+			{name: strings.TrimPrefix(Webhook, "/"), mode: 0o755, data: webhook},
 		})
 		if err != nil {
 			return nil, err
@@ -124,7 +137,7 @@ func platformImage(s Spec, plat v1.Platform, base, app v1.Layer, anns map[string
 	}
 	img, err = mutate.Append(img,
 		mutate.Addendum{Layer: base, History: v1.History{Created: created, CreatedBy: "gate image: /etc/passwd, /etc/group, CA certificates, " + Home, Comment: "internal/image"}},
-		mutate.Addendum{Layer: app, History: v1.History{Created: created, CreatedBy: "gate image: " + Entrypoint + " " + s.Version, Comment: "internal/image"}},
+		mutate.Addendum{Layer: app, History: v1.History{Created: created, CreatedBy: "gate image: " + Entrypoint + ", " + Webhook + " " + s.Version, Comment: "internal/image"}},
 	)
 	if err != nil {
 		return nil, err

@@ -26,6 +26,7 @@ func spec(t *testing.T) Spec {
 	}
 	return Spec{
 		Binaries: map[string]string{"linux/arm64": write("gate_arm64", "arm64 gate"), "linux/amd64": write("gate_amd64", "amd64 gate")},
+		Webhooks: map[string]string{"linux/arm64": write("gate-webhook_arm64", "arm64 gate-webhook"), "linux/amd64": write("gate-webhook_amd64", "amd64 gate-webhook")},
 		CACerts:  write("ca.pem", "-----BEGIN CERTIFICATE-----\n"),
 		Version:  "v0.1.0", Revision: "6f1c2e0", Source: "https://github.com/gatehq/gate",
 		Created: time.Date(2026, 11, 29, 10, 0, 0, 0, time.UTC),
@@ -59,6 +60,7 @@ func TestBuildIsReproducible(t *testing.T) {
 		{"another version", func(s *Spec) { s.Version = "v0.1.1" }},
 		{"another commit time", func(s *Spec) { s.Created = s.Created.Add(time.Second) }},
 		{"another binary", func(s *Spec) { s.Binaries["linux/amd64"] = s.CACerts }},
+		{"another gate-webhook", func(s *Spec) { s.Webhooks["linux/amd64"] = s.CACerts }},
 	} {
 		t.Run(tc.desc, func(t *testing.T) {
 			c := spec(t)
@@ -102,6 +104,9 @@ func TestBuildMakesARunnableNonRootIndex(t *testing.T) {
 		files := contents(t, img)
 		if string(files[Entrypoint[1:]].data) != d.Platform.Architecture+" gate" {
 			t.Errorf("%s: %s holds %q", d.Platform, Entrypoint, files[Entrypoint[1:]].data)
+		}
+		if w := files[Webhook[1:]]; string(w.data) != d.Platform.Architecture+" gate-webhook" || w.mode != 0o755 {
+			t.Errorf("%s: %s holds %q, mode %o", d.Platform, Webhook, w.data, w.mode)
 		}
 		if f := files["home/nonroot/"]; f.uid != UID {
 			t.Errorf("%s: home owned by %d", d.Platform, f.uid)
@@ -157,6 +162,7 @@ func TestBuildRefuses(t *testing.T) {
 	}{
 		{"no binaries", func(s *Spec) { s.Binaries = nil }},
 		{"a darwin binary", func(s *Spec) { s.Binaries["darwin/arm64"] = s.CACerts }},
+		{"a platform without gate-webhook", func(s *Spec) { delete(s.Webhooks, "linux/arm64") }},
 		{"no commit time", func(s *Spec) { s.Created = time.Time{} }},
 		{"a missing CA bundle", func(s *Spec) { s.CACerts = "/nonexistent" }},
 	} {

@@ -143,8 +143,10 @@ func TestReleaseGoesThroughGate(t *testing.T) {
 			t.Fatalf("sha256sum -c: %v\n%s", err, out)
 		}
 		for _, p := range strings.Fields(releasePlatforms()) {
-			if !strings.Contains(string(out), "gate_"+strings.ReplaceAll(p, "/", "_")+": OK") {
-				t.Errorf("no checked gate_%s:\n%s", p, out)
+			for _, prog := range []string{"gate", "gate-webhook"} {
+				if f := prog + "_" + strings.ReplaceAll(p, "/", "_"); !strings.Contains(string(out), f+": OK") {
+					t.Errorf("no checked %s:\n%s", f, out)
+				}
 			}
 		}
 	})

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -40,7 +41,8 @@ type podImage struct {
 	env        []string // the config's Env, absolute paths under root
 	workDir    string
 	uid, gid   *int64 // the config's User
-	exe        string // the entrypoint's file, which a replica's process must be running
+	exe        string // the entrypoint's file, gate
+	server     string // gate-webhook beside it, which a replica's process runs once gate webhook has exec'd it
 	labels     map[string]string
 }
 
@@ -74,6 +76,8 @@ func loadImage(t *testing.T, layoutDir, dir string) *podImage {
 	}
 	im.entrypoint = append([]string{im.inImage(cf.Config.Entrypoint[0])}, cf.Config.Entrypoint[1:]...)
 	im.exe = im.entrypoint[0]
+	server := path.Join(path.Dir(cf.Config.Entrypoint[0]), "gate-webhook")
+	im.server = im.inImage(server)
 	for _, e := range cf.Config.Env {
 		k, v, _ := strings.Cut(e, "=")
 		im.env = append(im.env, k+"="+im.inImageList(v))
@@ -91,10 +95,12 @@ func loadImage(t *testing.T, layoutDir, dir string) *podImage {
 		t.Fatalf("the image's User is %q, want 65532 (gate's nonroot user): %v", cf.Config.User, err)
 	}
 	im.uid, im.gid = &uid, gid
-	// The extracted file must be the bytes the image's layer holds: hash both.
-	want := layerFileSHA(t, img, cf.Config.Entrypoint[0])
-	if got := fileSHA(t, im.exe); got != want {
-		t.Fatalf("the extracted entrypoint %s has sha256 %s, its layer's file %s", im.exe, got, want)
+	// The extracted files must be the bytes the image's layer holds: hash both.
+	for file, extracted := range map[string]string{cf.Config.Entrypoint[0]: im.exe, server: im.server} {
+		want := layerFileSHA(t, img, file)
+		if got := fileSHA(t, extracted); got != want {
+			t.Fatalf("the extracted %s has sha256 %s, its layer's file %s", extracted, got, want)
+		}
 	}
 	return im
 }
@@ -299,14 +305,24 @@ func fileSHA(t *testing.T, path string) string {
 	return hex.EncodeToString(s.Sum(nil))
 }
 
-// builtImage is gate built from this tree, run as a bare program: what replicas run without GATE_IMAGE_LAYOUT.
+// builtImage is gate and gate-webhook built from this tree, run as bare programs: what
+// replicas run without GATE_IMAGE_LAYOUT.
 func builtImage(t *testing.T, dir string) *podImage {
 	t.Helper()
-	bin := filepath.Join(dir, "gate")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gate")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building gate: %v\n%s", err, out)
+	bin := buildGate(t, dir)
+	return &podImage{entrypoint: []string{bin}, exe: bin, server: filepath.Join(dir, "gate-webhook"), workDir: "/"}
+}
+
+// buildGate builds gate and, beside it as in gate's image, gate-webhook, which gate webhook
+// runs; it returns gate's path.
+func buildGate(t *testing.T, dir string) string {
+	t.Helper()
+	for _, prog := range []string{"gate", "gate-webhook"} {
+		build := exec.Command("go", "build", "-o", filepath.Join(dir, prog), "./cmd/"+prog)
+		build.Dir = repoRoot()
+		if out, err := build.CombinedOutput(); err != nil {
+			t.Fatalf("building %s: %v\n%s", prog, err, out)
+		}
 	}
-	return &podImage{entrypoint: []string{bin}, exe: bin, workDir: "/"}
+	return filepath.Join(dir, "gate")
 }

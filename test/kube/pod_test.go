@@ -264,20 +264,21 @@ func (r *podRunner) waitReady(t *testing.T, rep *replica) {
 	t.Fatalf("replica %s is not ready after 30 s:\n%s", rep.name, tail(r.log(rep), 30))
 }
 
-// ranImage checks the replica's process runs the image's entrypoint file (whose bytes
-// loadImage compared with its layer's), not some other gate.
+// ranImage checks the replica's process runs the image's gate-webhook file (whose bytes
+// loadImage compared with its layer's), which the entrypoint's gate webhook exec'd, not some
+// other program.
 func (r *podRunner) ranImage(t *testing.T, rep *replica) {
 	t.Helper()
 	running, err := os.Stat(fmt.Sprintf("/proc/%d/exe", rep.cmd.Process.Pid))
 	if err != nil {
 		t.Fatalf("replica %s: %v", rep.name, err)
 	}
-	want, err := os.Stat(r.img.exe)
+	want, err := os.Stat(r.img.server)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !os.SameFile(running, want) {
-		t.Fatalf("replica %s runs %v, not the image's entrypoint %s", rep.name, running, r.img.exe)
+		t.Fatalf("replica %s runs %v, not the image's gate-webhook %s", rep.name, running, r.img.server)
 	}
 }
 

@@ -198,7 +198,7 @@ func (e *e2e) layout(t *testing.T, rendered []*unstructured.Unstructured) string
 	return dir
 }
 
-// startWebhook runs the gate binary with the Deployment's arguments, /etc/gate being the
+// startWebhook runs gate (which runs gate-webhook beside it) with the Deployment's arguments, /etc/gate being the
 // layout, as the chart's service account.
 func (e *e2e) startWebhook(t *testing.T) {
 	t.Helper()
@@ -206,12 +206,7 @@ func (e *e2e) startWebhook(t *testing.T) {
 	defer func() {
 		t.Logf("the webhook started from the chart's files in %s", time.Since(began).Round(time.Millisecond))
 	}()
-	bin := filepath.Join(e.c.dir, "gate")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/gate")
-	build.Dir = repoRoot()
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building gate: %v\n%s", err, out)
-	}
+	bin := buildGate(t, e.c.dir)
 	raw, _ := os.ReadFile(filepath.Join(e.etcGate, "args"))
 	var args []string
 	for _, a := range strings.Split(string(raw), "\n") {

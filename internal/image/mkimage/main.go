@@ -26,8 +26,9 @@ func (b binaries) Set(v string) error {
 }
 
 func main() {
-	s := image.Spec{Binaries: binaries{}}
+	s := image.Spec{Binaries: binaries{}, Webhooks: binaries{}}
 	flag.Var(binaries(s.Binaries), "binary", "PLATFORM=PATH of gate built for that platform (repeat)")
+	flag.Var(binaries(s.Webhooks), "webhook", "PLATFORM=PATH of gate-webhook built for that platform (repeat, one for each -binary)")
 	flag.StringVar(&s.CACerts, "ca-certs", "/etc/ssl/certs/ca-certificates.crt", "PEM bundle to install as the image's CA certificates")
 	flag.StringVar(&s.Version, "version", "", "the release version (git describe)")
 	flag.StringVar(&s.Revision, "revision", "", "the commit")
