@@ -29,6 +29,7 @@ e2e:
 
 build:
 	$(GO) build -o bin/gate ./cmd/gate
+	$(GO) build -o bin/gate-webhook ./cmd/gate-webhook
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 200x ./pkg/gate/ ./pkg/policy/
