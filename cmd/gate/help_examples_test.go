@@ -8,6 +8,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gatehq/gate/pkg/chart/charttest"
+	"github.com/google/go-containerregistry/pkg/crane"
 )
 
 var (
@@ -83,5 +86,53 @@ func TestAttestNamesTheFormats(t *testing.T) {
 	}
 	if _, out := run(t, "attest", "--help"); !strings.Contains(out, "cobertura    Cobertura XML") {
 		t.Errorf("attest --help lists no formats:\n%s", out)
+	}
+}
+
+// The examples of gate verify --help run as printed, in a directory holding
+// the files they name, with reg.example standing for a real registry where
+// app:1.4 and the chart shop:1.2.3 (whose prod.yaml runs app:1.4) are
+// blessed, and @sha256:… for app:1.4's digest.
+func TestVerifyHelpExamplesRun(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds gate")
+	}
+	charttest.NeedHelm(t)
+	bin := gateBinary(t)
+	c := newCLI(t)
+	app := c.pushImage(t, "app:1.4")
+	c.bless(t, app)
+	digest, err := crane.Digest(app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop := charttest.Chart{Name: "shop", Version: "1.2.3", Files: map[string]string{"templates/web.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata: {name: shop}
+spec: {template: {spec: {containers: [{name: shop, image: {{ .Values.image | quote }}}]}}}
+`}}
+	chartRef, _ := charttest.Push(t, c.host, "charts/shop", shop)
+	c.bless(t, chartRef)
+	c.write("prod.yaml", "image: "+c.host+"/app@"+digest+"\n")
+	if code, out := run(t, "generate-key-pair", "--output-key-prefix", c.path("verifier")); code != 0 {
+		t.Fatalf("generate-key-pair: %s", out)
+	}
+	cfg, err := os.ReadFile(c.path("gate.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.write("gate.yaml", strings.Replace(string(cfg), "roles:\n", "roles:\n  verifier: {keys: [verifier.pub], maySign: [vsa]}\n", 1))
+
+	script := strings.NewReplacer("reg.example/", c.host+"/", "@sha256:…", "@"+digest).Replace(newVerify().Example)
+	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := runScript(t, c.dir, script, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("gate verify --help's examples fail: %v\n%s\n%s", err, script, out)
+	}
+	if n := strings.Count(out, "BLESSED"); n < 3 || !strings.Contains(out, `"allowed": true`) {
+		t.Fatalf("want the 4 examples blessed (3 in text, 1 in JSON), got %d in text:\n%s", n, out)
+	}
+	if _, err := os.Stat(c.path("vsa.json")); err != nil {
+		t.Fatalf("the --attest-vsa example wrote no vsa.json: %v\n%s", err, out)
 	}
 }
