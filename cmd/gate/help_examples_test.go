@@ -89,11 +89,12 @@ func TestAttestNamesTheFormats(t *testing.T) {
 	}
 }
 
-// The examples of gate verify --help run as printed, in a directory holding
-// the files they name, with reg.example standing for a real registry where
-// app:1.4 and the chart shop:1.2.3 (whose prod.yaml runs app:1.4) are
-// blessed, and @sha256:… for app:1.4's digest.
-func TestVerifyHelpExamplesRun(t *testing.T) {
+// exampleWorld is the world the commands' examples name, with reg.example a
+// real registry: app:1.4 and the chart shop:1.2.3 (whose prod.yaml runs
+// app:1.4) blessed, a verifier role that may sign VSAs; it returns the
+// gate binary, the directory the examples run in, and app:1.4's digest.
+func exampleWorld(t *testing.T) (*cli, string, string) {
+	t.Helper()
 	if testing.Short() {
 		t.Skip("builds gate")
 	}
@@ -122,9 +123,20 @@ spec: {template: {spec: {containers: [{name: shop, image: {{ .Values.image | quo
 		t.Fatal(err)
 	}
 	c.write("gate.yaml", strings.Replace(string(cfg), "roles:\n", "roles:\n  verifier: {keys: [verifier.pub], maySign: [vsa]}\n", 1))
-
-	script := strings.NewReplacer("reg.example/", c.host+"/", "@sha256:…", "@"+digest).Replace(newVerify().Example)
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	return c, bin, digest
+}
+
+// asPrinted is a command's examples with reg.example the world's registry
+// and @sha256:… app:1.4's digest.
+func asPrinted(c *cli, digest, example string) string {
+	return strings.NewReplacer("reg.example/", c.host+"/", "@sha256:…", "@"+digest).Replace(example)
+}
+
+// The examples of gate verify --help run as printed in exampleWorld.
+func TestVerifyHelpExamplesRun(t *testing.T) {
+	c, _, digest := exampleWorld(t)
+	script := asPrinted(c, digest, newVerify().Example)
 	out, err := runScript(t, c.dir, script, 2*time.Minute)
 	if err != nil {
 		t.Fatalf("gate verify --help's examples fail: %v\n%s\n%s", err, script, out)
@@ -134,5 +146,19 @@ spec: {template: {spec: {containers: [{name: shop, image: {{ .Values.image | quo
 	}
 	if _, err := os.Stat(c.path("vsa.json")); err != nil {
 		t.Fatalf("the --attest-vsa example wrote no vsa.json: %v\n%s", err, out)
+	}
+}
+
+// The examples of gate approve --help run as printed in exampleWorld: each
+// signs and pushes its approval.
+func TestApproveHelpExamplesRun(t *testing.T) {
+	c, _, digest := exampleWorld(t)
+	script := asPrinted(c, digest, newApprove().Example)
+	out, err := runScript(t, c.dir, script, 2*time.Minute)
+	if err != nil {
+		t.Fatalf("gate approve --help's examples fail: %v\n%s\n%s", err, script, out)
+	}
+	if n := strings.Count(out, "stored as referrer"); n != 5 || strings.Count(out, "NOGO from sre") != 1 {
+		t.Fatalf("want the 5 approvals pushed, one a NOGO, got %d:\n%s", n, out)
 	}
 }
