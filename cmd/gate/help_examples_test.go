@@ -1,6 +1,9 @@
 package main
 
 import (
+	"io"
+	"log"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,6 +14,7 @@ import (
 
 	"github.com/gatehq/gate/pkg/chart/charttest"
 	"github.com/google/go-containerregistry/pkg/crane"
+	"github.com/google/go-containerregistry/pkg/registry"
 )
 
 var (
@@ -91,8 +95,8 @@ func TestAttestNamesTheFormats(t *testing.T) {
 
 // exampleWorld is the world the commands' examples name, with reg.example a
 // real registry: app:1.4 and the chart shop:1.2.3 (whose prod.yaml runs
-// app:1.4) blessed, a verifier role that may sign VSAs; it returns the
-// gate binary, the directory the examples run in, and app:1.4's digest.
+// app:1.4) blessed in production and staging, a verifier role that may sign
+// VSAs; it returns the world, the gate binary, and app:1.4's digest.
 func exampleWorld(t *testing.T) (*cli, string, string) {
 	t.Helper()
 	if testing.Short() {
@@ -122,7 +126,11 @@ spec: {template: {spec: {containers: [{name: shop, image: {{ .Values.image | quo
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.write("gate.yaml", strings.Replace(string(cfg), "roles:\n", "roles:\n  verifier: {keys: [verifier.pub], maySign: [vsa]}\n", 1))
+	// A staging environment beside production, under the same policy and data.
+	cfg = []byte(strings.Replace(string(cfg), "roles:\n", "roles:\n  verifier: {keys: [verifier.pub], maySign: [vsa]}\n", 1))
+	policies, _ := filepath.Abs("../../policies")
+	cfg = []byte(strings.Replace(string(cfg), "environments:\n", "environments:\n  staging: {policy: "+policies+", data: data.json}\n", 1))
+	c.write("gate.yaml", string(cfg))
 	t.Setenv("PATH", filepath.Dir(bin)+string(os.PathListSeparator)+os.Getenv("PATH"))
 	return c, bin, digest
 }
@@ -160,5 +168,66 @@ func TestApproveHelpExamplesRun(t *testing.T) {
 	}
 	if n := strings.Count(out, "stored as referrer"); n != 5 || strings.Count(out, "NOGO from sre") != 1 {
 		t.Fatalf("want the 5 approvals pushed, one a NOGO, got %d:\n%s", n, out)
+	}
+}
+
+// The examples of gate status, gate blessed and gate promote --help run as
+// printed in exampleWorld, where the repository shop also holds 1.3 and 1.4,
+// blessed, built an hour apart (their verified provenance says so), and
+// build.example and prod.example are two registries. kubectl is a stand-in
+// that checks what it is asked (no cluster runs in a unit test): the image
+// gate blessed --latest gave it.
+func TestReleaseHelpExamplesRun(t *testing.T) {
+	c, _, appDigest := exampleWorld(t)
+	built := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	var shop13, shop14 string
+	for i, tag := range []string{"1.3", "1.4"} {
+		img := c.pushImage(t, "shop:"+tag)
+		finished := built.Add(time.Duration(i) * time.Hour).Format(time.RFC3339)
+		if code, out := run(t, "attest", img, "--key", c.path("ci.key"), "--provenance", "--builder-id", "https://ci.example/builders/release",
+			"--build-type", "https://ci.example/build/oci@v1", "--source", "git+https://git.example/shop", "--commit", strings.Repeat("6f1c2e0a", 5),
+			"--started", built.Format(time.RFC3339), "--finished", finished); code != 0 {
+			t.Fatalf("attesting provenance: %s", out)
+		}
+		c.bless(t, img)
+		d, err := crane.Digest(img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		shop13, shop14 = shop14, d
+	}
+	prod := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(prod.Close)
+	prodHost := strings.TrimPrefix(prod.URL, "http://")
+
+	shim := t.TempDir()
+	if err := os.WriteFile(filepath.Join(shim, "kubectl"), []byte("#!/bin/sh\n"+
+		`[ "$*" = "set image deploy/shop shop=`+c.host+"/shop@"+shop14+`" ] || { echo "kubectl stand-in: unexpected $*" >&2; exit 1; }`+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", shim+string(os.PathListSeparator)+os.Getenv("PATH"))
+
+	for _, tc := range []struct {
+		name, example, digest string
+		want                  []string
+	}{
+		{"status", newStatus().Example, shop14, []string{"BLESSED", `"reference"`, "charts/shop@sha256:"}},
+		// --before 1.4 is 1.3, an hour older: the rollback target.
+		{"blessed", newBlessed().Example, shop14, []string{shop13}},
+		{"promote", newPromote().Example, appDigest, []string{prodHost + "/app"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			script := strings.NewReplacer("reg.example/", c.host+"/", "build.example/", c.host+"/", "prod.example/", prodHost+"/",
+				"@sha256:…", "@"+tc.digest, "sha256:…", tc.digest).Replace(tc.example)
+			out, err := runScript(t, c.dir, script, 2*time.Minute)
+			if err != nil {
+				t.Fatalf("gate %s --help's examples fail: %v\n%s\n%s", tc.name, err, script, out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(out, w) {
+					t.Errorf("gate %s --help's examples say no %q:\n%s", tc.name, w, out)
+				}
+			}
+		})
 	}
 }
