@@ -24,8 +24,8 @@ const (
 	Entrypoint = "/usr/local/bin/gate"
 	// Webhook is gate-webhook, beside gate, where `gate webhook` (the chart's args) finds it.
 	Webhook = "/usr/local/bin/gate-webhook"
-	CACerts    = "/etc/ssl/certs/ca-certificates.crt"
-	Home       = "/home/nonroot"
+	CACerts = "/etc/ssl/certs/ca-certificates.crt"
+	Home    = "/home/nonroot"
 	// UID and GID 65532 are distroless's and ko's "nonroot": Kubernetes' runAsNonRoot
 	// needs a numeric user, and a well-known one keeps PodSecurity admission and
 	// volume permissions predictable.
