@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 	"time"
 
@@ -124,8 +123,9 @@ func (v *Verifier) gatherListed(ctx context.Context, d name.Digest, all []oci.At
 // gatherSome verifies all[i] for each i in todo (in wanted's order), taking
 // the results that an earlier read with budget (early, by index into all)
 // has, and reading the rest with what is left of budget (a new one when
-// nil). When any read ran out of budget, everything is read again in one
-// read: the result is then the same as if todo had been read alone.
+// nil). When an attestation of todo went unread for want of budget,
+// everything is read again in one read: the result is then the same as if
+// todo had been read alone.
 func (v *Verifier) gatherSome(ctx context.Context, d name.Digest, all []oci.Attestation, todo []int, early map[int]result, budget *oci.Budget) (*Gathered, error) {
 	g := &Gathered{Digest: d, Evidence: []Verified{}, Rejected: []Rejected{}}
 	// Past the count, as past the read budget, attestations are rejected
@@ -161,7 +161,10 @@ func (v *Verifier) gatherSome(ctx context.Context, d name.Digest, all []oci.Atte
 	for j, k := range left {
 		results[k] = read[j]
 	}
-	if len(early) > 0 && (slices.ContainsFunc(read, notRead) || slices.ContainsFunc(slices.Collect(maps.Values(early)), notRead)) {
+	// Only an attestation todo names that went unread makes the result
+	// differ from reading todo alone: one the guess read for nothing, unread
+	// itself, took nothing todo needed.
+	if len(early) > 0 && slices.ContainsFunc(results, notRead) {
 		return v.gatherSome(ctx, d, all, todo, nil, nil)
 	}
 	for k, i := range todo {
