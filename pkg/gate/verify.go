@@ -110,11 +110,17 @@ func policyFirst(cfg *config.Config, env string, err error) error {
 func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env string, d name.Digest, kind types.MediaType, ref string, now time.Time, also []string) (*Decision, error) {
 	v := NewVerifier(c, cfg)
 	var e *config.Environment
-	policyTypes := func() (_ []string, err error) {
-		if e, err = cfg.Environment(env); err != nil {
-			return nil, err
+	var read []string
+	// policyTypes waits for env's policy (once) and returns what to read.
+	policyTypes := func() ([]string, error) {
+		if e == nil {
+			var err error
+			if e, err = cfg.Environment(env); err != nil {
+				return nil, err
+			}
+			read = append(e.Policy.PredicateTypes(), also...)
 		}
-		return append(e.Policy.PredicateTypes(), also...), nil
+		return read, nil
 	}
 	var g *Gathered
 	gather := func(ctx context.Context) error {
@@ -133,8 +139,7 @@ func verifyResolved(ctx context.Context, c *oci.Client, cfg *config.Config, env 
 	if err != nil {
 		return nil, policyFirst(cfg, env, err)
 	}
-	read, err := policyTypes()
-	if err != nil {
+	if _, err := policyTypes(); err != nil {
 		return nil, err
 	}
 	dec, err := decideAll(ctx, v, e, g, plats, read, ref, now)
