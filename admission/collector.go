@@ -32,8 +32,8 @@ type Collector struct {
 // SetCollector sets the garbage collector of a webhook whose container may use containerLimit
 // bytes: a soft memory limit of 85% of it and GOGC=CollectorPercent; Go's default GOGC of 100
 // and no limit when containerLimit is 0 (not known). GOGC and GOMEMLIMIT, when set in the
-// environment, win. `gate webhook` calls it with --memory-limit, which the chart sets from the
-// container's limits.memory; the admission benchmarks call it too, so that what they measure
+// environment, win. gate-webhook (which `gate webhook` runs) calls it with --memory-limit, which
+// the chart sets from the container's limits.memory; the admission benchmarks call it too, so that what they measure
 // is what runs. It returns the setting now in force.
 func SetCollector(containerLimit int64) Collector {
 	percent := 100

@@ -29,8 +29,8 @@ var operations = map[admissionv1.Operation]bool{
 // is whole: a uid to answer with, a kind, an operation, and a namespace for every kind the
 // webhook checks (each of them namespaced). Anything else is refused, never decided: a review
 // missing its namespace would otherwise look like one from a namespace that is not guarded.
-// It is decoded as workloads are (admission/workload), in one pass, matching names exactly as the API
-// server writes them; duplicate names and invalid UTF-8 are refused.
+// It is decoded as workloads are (admission/workload), in one pass, matching names exactly as
+// the API server writes them; duplicate names and invalid UTF-8 are refused.
 func decodeReview(body []byte) (*admissionv1.AdmissionReview, error) {
 	var review admissionv1.AdmissionReview
 	if err := json.Unmarshal(body, &review); err != nil {

@@ -20,6 +20,10 @@ const maxValuesFileSize = 4 << 20
 // not gigabytes (gate check reads a manifest file under the same bound).
 const maxRendered = 64 << 20
 
+// maxMessage bounds how much of helm's error gate repeats: helm's own
+// errors are a line; a template's warnings could be pages.
+const maxMessage = 2000
+
 // ErrRender means the chart could not be rendered with the values given:
 // gate cannot say which images it would run, so it cannot decide.
 var ErrRender = errors.New("rendering the chart with helm template")
@@ -124,10 +128,15 @@ func Render(ctx context.Context, archive []byte, v Values) ([]Rendered, error) {
 		return nil, fmt.Errorf("%w: %w", ErrRender, ctx.Err())
 	case out.over:
 		return nil, fmt.Errorf("%w: the chart renders more than %d MiB of manifests", ErrRender, maxRendered>>20)
+	case err != nil && cmd.ProcessState == nil: // helm did not start
+		return nil, fmt.Errorf("%w: running %s: %w: install Helm 3 or 4 (https://helm.sh/docs/intro/install/), or set GATE_HELM to the helm program", ErrRender, helm, err)
 	case err != nil:
 		msg := strings.Join(strings.Fields(strings.TrimPrefix(strings.TrimSpace(errOut.String()), "Error: ")), " ")
 		if msg == "" {
 			msg = err.Error()
+		}
+		if len(msg) > maxMessage {
+			msg = strings.ToValidUTF8(msg[:maxMessage], "") + "…"
 		}
 		return nil, fmt.Errorf("%w: %s (from %s: run helm template with the same chart and values to see it fail the same way)", ErrRender, msg, helm)
 	}

@@ -22,6 +22,9 @@ func TestRenderWithoutHelmSaysHowToGetIt(t *testing.T) {
 	if _, err := chart.Render(context.Background(), archive, chart.Values{}); !errors.Is(err, chart.ErrRender) || !strings.Contains(err.Error(), "GATE_HELM") {
 		t.Fatalf("want chart.ErrRender naming GATE_HELM, got %v", err)
 	}
+	if _, err := chart.Render(context.Background(), archive, chart.Values{Helm: filepath.Join(t.TempDir(), "no-helm")}); !errors.Is(err, chart.ErrRender) || !strings.Contains(err.Error(), "GATE_HELM") {
+		t.Fatalf("a GATE_HELM that names no program: want ErrRender saying to set GATE_HELM, got %v", err)
+	}
 	bad := filepath.Join(t.TempDir(), "helm")
 	if err := os.WriteFile(bad, []byte("#!/bin/sh\necho 'Error: no chart for you' >&2\nexit 1\n"), 0o700); err != nil {
 		t.Fatal(err)
